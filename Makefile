@@ -1,0 +1,69 @@
+# Two entry points (README): `make dev` runs the product locally, `make test` runs every check.
+# Both install what they need and are safe to run again.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(shell command -v $(PYTHON))
+export UV_LINK_MODE := copy
+
+.PHONY: help install system-deps node-deps dev chat test lint typecheck unit package bench clean
+
+help:
+	@echo "make dev    - start the local stack (simulator at the printed URL)"
+	@echo "make test   - lint, type-check, every test (browser included), package + cfn-lint"
+	@echo "make bench  - print the benchmarks' figures"
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -q "uv==$(UV_VERSION)"
+
+# The virtual environment follows the lock file exactly (--locked fails if pyproject and lock disagree).
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --all-extras
+	@touch $@
+
+install: .venv/.synced
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+node-deps: node_modules/.installed
+
+dev: install
+	.venv/bin/espaluz dev $(ARGS)
+
+chat: install
+	.venv/bin/espaluz chat $(ARGS)
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+typecheck: install
+	.venv/bin/mypy
+
+unit: install
+	.venv/bin/pytest tests/unit -q
+
+package: install node-deps
+	bash scripts/package.sh
+
+test: install system-deps node-deps
+	$(MAKE) --no-print-directory lint typecheck
+	.venv/bin/pytest
+	$(MAKE) --no-print-directory package
+
+bench: install
+	@for b in bench/bench_*.py; do echo "== $$b"; .venv/bin/python $$b || exit 1; done
+
+clean:
+	rm -rf .venv $(TOOLS) node_modules .serverless build .pytest_cache .mypy_cache .ruff_cache
