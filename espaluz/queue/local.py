@@ -1,0 +1,195 @@
+"""A FIFO queue with SQS FIFO semantics, kept in Redis, for the local stack.
+
+Why not an SQS emulator: ``espaluz dev`` must start in seconds on a laptop with nothing but pip, and keep
+queued messages across restarts (Redis persists them with the rest of the local data). The semantics the
+tutor relies on are reproduced exactly: order within a message group, one group in flight at a time,
+deduplication by id for five minutes, a receive count, and a dead-letter list after ``max_receives``.
+
+Each operation is one Lua script, so concurrent producers and consumers never see a half-done state.
+Records come out in the shape of an SQS Lambda event record, so the real tutor handler consumes them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from espaluz.queue.base import QueueError, QueueMessage
+
+DEDUP_WINDOW_SECONDS = 300
+
+_SEND = """
+local p = ARGV[1]
+if not redis.call('SET', p..'dedup:'..ARGV[2], '1', 'NX', 'EX', tonumber(ARGV[6])) then return 0 end
+local seq = redis.call('INCR', p..'seq')
+local id = tostring(seq)
+redis.call('HSET', p..'m:'..id, 'body', ARGV[4], 'group', ARGV[3], 'dedup', ARGV[2], 'receives', 0,
+           'sent', ARGV[5], 'seq', seq)
+redis.call('RPUSH', p..'g:'..ARGV[3], id)
+redis.call('ZADD', p..'ready', 'NX', seq, ARGV[3])
+redis.call('LPUSH', p..'notify', id)
+redis.call('LTRIM', p..'notify', 0, 0)
+return seq
+"""
+
+# Returns a flat list: group, id, body, receives, sent, dedup, seq, ... for up to ARGV[2] messages.
+_RECEIVE = """
+local p = ARGV[1]
+local want = tonumber(ARGV[2])
+local visibility = tonumber(ARGV[3])
+local max_receives = tonumber(ARGV[4])
+local out = {}
+local got = 0
+local groups = redis.call('ZRANGE', p..'ready', 0, -1)
+for _, g in ipairs(groups) do
+  if got >= want then break end
+  if redis.call('EXISTS', p..'lock:'..g) == 0 then
+    local ids = redis.call('LRANGE', p..'g:'..g, 0, want - got - 1)
+    local taken = 0
+    for _, id in ipairs(ids) do
+      local receives = redis.call('HINCRBY', p..'m:'..id, 'receives', 1)
+      if receives > max_receives then
+        local fields = redis.call('HGETALL', p..'m:'..id)
+        redis.call('RPUSH', p..'dlq', cjson.encode(fields))
+        redis.call('LREM', p..'g:'..g, 1, id)
+        redis.call('DEL', p..'m:'..id)
+      else
+        local m = redis.call('HMGET', p..'m:'..id, 'body', 'sent', 'dedup', 'seq')
+        table.insert(out, g) table.insert(out, id) table.insert(out, m[1])
+        table.insert(out, tostring(receives)) table.insert(out, m[2]) table.insert(out, m[3])
+        table.insert(out, m[4])
+        taken = taken + 1
+        got = got + 1
+      end
+    end
+    if taken > 0 then
+      redis.call('SET', p..'lock:'..g, '1', 'PX', visibility)
+    elseif redis.call('LLEN', p..'g:'..g) == 0 then
+      redis.call('ZREM', p..'ready', g)
+    end
+  end
+end
+return out
+"""
+
+# ARGV: prefix, group, retry_delay_ms, then ids to delete.
+_SETTLE = """
+local p = ARGV[1]
+local g = ARGV[2]
+for i = 4, #ARGV do
+  redis.call('LREM', p..'g:'..g, 1, ARGV[i])
+  redis.call('DEL', p..'m:'..ARGV[i])
+end
+if redis.call('LLEN', p..'g:'..g) == 0 then
+  redis.call('ZREM', p..'ready', g)
+  redis.call('DEL', p..'lock:'..g)
+elseif tonumber(ARGV[3]) > 0 then
+  redis.call('SET', p..'lock:'..g, '1', 'PX', tonumber(ARGV[3]))
+else
+  redis.call('DEL', p..'lock:'..g)
+end
+return 1
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedMessage:
+    message_id: str
+    group_id: str
+    body: str
+    receive_count: int
+    sent_ms: int
+    dedup_id: str
+    sequence: int
+
+    def to_sqs_record(self, queue_arn: str) -> dict[str, Any]:
+        """The record as AWS hands it to a Lambda in an SQS event."""
+        return {
+            "messageId": self.message_id,
+            "receiptHandle": f"local-{self.message_id}-{self.receive_count}",
+            "body": self.body,
+            "attributes": {
+                "ApproximateReceiveCount": str(self.receive_count),
+                "SentTimestamp": str(self.sent_ms),
+                "SequenceNumber": str(self.sequence).zfill(20),
+                "MessageGroupId": self.group_id,
+                "SenderId": "local",
+                "MessageDeduplicationId": self.dedup_id,
+                "ApproximateFirstReceiveTimestamp": str(int(time.time() * 1000)),
+            },
+            "messageAttributes": {},
+            "md5OfBody": hashlib.md5(self.body.encode(), usedforsecurity=False).hexdigest(),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": queue_arn,
+            "awsRegion": queue_arn.split(":")[3],
+        }
+
+
+class LocalFifoQueue:
+    """See the module docstring. ``name`` separates queues sharing one Redis."""
+
+    def __init__(
+        self,
+        client: redis.Redis[bytes],
+        name: str = "inbound",
+        *,
+        visibility_timeout_ms: int = 60_000,
+        max_receives: int = 5,
+    ) -> None:
+        self.redis = client
+        self.prefix = f"q:{name}:"
+        self.arn = f"arn:aws:sqs:us-east-1:000000000000:espaluz-local-{name}.fifo"
+        self.visibility_timeout_ms = visibility_timeout_ms
+        self.max_receives = max_receives
+        self._send = client.register_script(_SEND)
+        self._receive = client.register_script(_RECEIVE)
+        self._settle = client.register_script(_SETTLE)
+
+    def send_batch(self, messages: Sequence[QueueMessage]) -> None:
+        now_ms = str(int(time.time() * 1000))
+        try:
+            for m in messages:
+                self._send(args=[self.prefix, m.dedup_id, m.group_id, m.body, now_ms, DEDUP_WINDOW_SECONDS])
+        except redis.RedisError as exc:
+            raise QueueError(f"local queue unavailable: {type(exc).__name__}") from exc
+
+    def receive(self, max_messages: int = 10) -> list[ReceivedMessage]:
+        flat = self._receive(args=[self.prefix, max_messages, self.visibility_timeout_ms, self.max_receives])
+        out: list[ReceivedMessage] = []
+        for i in range(0, len(flat), 7):
+            group, mid, body, receives, sent, dedup, seq = (_s(x) for x in flat[i : i + 7])
+            out.append(ReceivedMessage(mid, group, body, int(receives), int(sent), dedup, int(seq)))
+        return out
+
+    def settle(self, group_id: str, done_ids: Sequence[str], retry_delay_ms: int = 0) -> None:
+        """Delete ``done_ids`` of a group and release it; the group's other messages are delivered again
+        after ``retry_delay_ms`` (like a visibility timeout after a failure)."""
+        self._settle(args=[self.prefix, group_id, retry_delay_ms, *done_ids])
+
+    def wait(self, timeout_s: float) -> None:
+        """Block until something is sent (or the timeout passes); cheaper than polling."""
+        self.redis.brpop([self.prefix + "notify"], timeout=timeout_s)
+
+    def depth(self) -> int:
+        total = 0
+        for group in self.redis.zrange(self.prefix + "ready", 0, -1):
+            total += int(self.redis.llen(self.prefix + "g:" + _s(group)))
+        return total
+
+    def dead_letters(self) -> list[dict[str, str]]:
+        items = self.redis.lrange(self.prefix + "dlq", 0, -1)
+        out = []
+        for raw in items:
+            flat = json.loads(_s(raw))
+            out.append(dict(zip(flat[::2], flat[1::2], strict=True)))
+        return out
+
+
+def _s(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

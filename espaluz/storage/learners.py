@@ -1,0 +1,126 @@
+"""Learners in Postgres, found by either WhatsApp identity and keyed by an internal UUID."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg.rows import dict_row
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who wrote: a business-scoped user id (BSUID), a phone number (wa_id), or both."""
+
+    bsuid: str | None
+    wa_id: str | None
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if not (self.bsuid or self.wa_id):
+            raise ValueError("an identity needs a BSUID or a wa_id")
+
+    @property
+    def key_material(self) -> str:
+        """The identifier used for the learner key: the BSUID when known (stable), else wa_id."""
+        return f"bsuid:{self.bsuid}" if self.bsuid else f"wa:{self.wa_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Learner:
+    id: UUID
+    wa_id: str | None
+    bsuid: str | None
+    display_name: str
+    business_phone_number_id: str
+    level: str
+    dialect: str
+    native_language: str
+    plan: str
+    plan_status: str
+    is_new: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "learner_id": str(self.id),
+            "wa_id": self.wa_id,
+            "bsuid": self.bsuid,
+            "name": self.display_name,
+            "level": self.level,
+            "dialect": self.dialect,
+            "native_language": self.native_language,
+            "plan": self.plan,
+            "plan_status": self.plan_status,
+        }
+
+
+_COLUMNS = (
+    "id, wa_id, bsuid, display_name, business_phone_number_id, level, dialect, native_language, "
+    "plan, plan_status"
+)
+
+
+def _learner(row: dict[str, Any], is_new: bool = False) -> Learner:
+    return Learner(**row, is_new=is_new)
+
+
+def find(conn: psycopg.Connection[Any], whatsapp_id: str) -> Learner | None:
+    """The learner with this wa_id or BSUID, if any."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            f"SELECT {_COLUMNS} FROM learners WHERE wa_id = %s OR bsuid = %s LIMIT 1",  # noqa: S608
+            (whatsapp_id, whatsapp_id),
+        )
+        row = cur.fetchone()
+    return _learner(row) if row else None
+
+
+def upsert(conn: psycopg.Connection[Any], identity: Identity, phone_number_id: str) -> Learner:
+    """Find the learner by BSUID or wa_id (filling in whichever was missing), or create one.
+
+    Records the time of this inbound message (the start of WhatsApp's 24-hour window). The caller owns
+    the transaction.
+    """
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            f"""SELECT {_COLUMNS} FROM learners
+                WHERE (%(bsuid)s::text IS NOT NULL AND bsuid = %(bsuid)s)
+                   OR (%(wa_id)s::text IS NOT NULL AND wa_id = %(wa_id)s)
+                ORDER BY (bsuid IS NOT DISTINCT FROM %(bsuid)s) DESC
+                LIMIT 1 FOR UPDATE""",  # noqa: S608
+            {"bsuid": identity.bsuid, "wa_id": identity.wa_id},
+        )
+        row = cur.fetchone()
+        if row is None:
+            cur.execute(
+                f"""INSERT INTO learners (wa_id, bsuid, display_name, business_phone_number_id,
+                                          last_inbound_at)
+                    VALUES (%s, %s, %s, %s, now())
+                    RETURNING {_COLUMNS}""",  # noqa: S608
+                (identity.wa_id, identity.bsuid, identity.name, phone_number_id),
+            )
+            created = cur.fetchone()
+            assert created is not None
+            return _learner(created, is_new=True)
+        cur.execute(
+            f"""UPDATE learners SET
+                    wa_id = COALESCE(wa_id, %(wa_id)s),
+                    bsuid = COALESCE(bsuid, %(bsuid)s),
+                    display_name = CASE WHEN %(name)s <> '' THEN %(name)s ELSE display_name END,
+                    business_phone_number_id = %(pnid)s,
+                    last_inbound_at = now()
+                WHERE id = %(id)s
+                RETURNING {_COLUMNS}""",  # noqa: S608
+            {
+                "wa_id": identity.wa_id,
+                "bsuid": identity.bsuid,
+                "name": identity.name,
+                "pnid": phone_number_id,
+                "id": row["id"],
+            },
+        )
+        updated = cur.fetchone()
+        assert updated is not None
+        return _learner(updated)

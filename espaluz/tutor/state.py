@@ -1,0 +1,69 @@
+"""Conversation state in Redis: the pending drill, counters, the onboarding step.
+
+The key expires with WhatsApp's 24-hour customer-service window, counted from the learner's last
+message: state that outlives the window would describe a conversation the learner no longer sees.
+Durable progress (level, attempts, plan) lives in Postgres, not here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    import redis
+
+
+@dataclass
+class PendingDrill:
+    verb: str
+    tense: str
+    person: str
+    expected: list[str]
+    prompt: str
+
+
+@dataclass
+class ConversationState:
+    pending: PendingDrill | None = None
+    turns: int = 0
+    correct_streak: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, raw: str | bytes | None) -> ConversationState:
+        if not raw:
+            return cls()
+        data = json.loads(raw)
+        pending = data.get("pending")
+        return cls(
+            pending=PendingDrill(**pending) if pending else None,
+            turns=int(data.get("turns", 0)),
+            correct_streak=int(data.get("correct_streak", 0)),
+            extra=dict(data.get("extra", {})),
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+
+class StateStore:
+    def __init__(self, client: redis.Redis[bytes], ttl_seconds: int) -> None:
+        self.redis = client
+        self.ttl_seconds = ttl_seconds
+
+    @staticmethod
+    def key(learner_id: UUID) -> str:
+        return f"conv:{learner_id}"
+
+    def load(self, learner_id: UUID) -> ConversationState:
+        return ConversationState.from_json(self.redis.get(self.key(learner_id)))
+
+    def save(self, learner_id: UUID, state: ConversationState) -> None:
+        self.redis.set(self.key(learner_id), state.to_json(), ex=self.ttl_seconds)
+
+    def delete(self, learner_id: UUID) -> None:
+        self.redis.delete(self.key(learner_id))

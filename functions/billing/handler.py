@@ -1,0 +1,31 @@
+"""Lambda entry point for Stripe webhooks (API Gateway HTTP API, payload v2): POST /webhooks/stripe."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger
+
+from espaluz.config import get_settings
+from espaluz.httpapi import dispatch
+
+if TYPE_CHECKING:
+    from espaluz.billing.events import StripeWebhookService
+
+logger = Logger(service="espaluz-billing", log_uncaught_exceptions=True)
+
+
+@lru_cache(maxsize=1)
+def service() -> StripeWebhookService:
+    from espaluz.billing.events import build_service
+
+    return build_service(get_settings())
+
+
+ROUTES = {("POST", "/webhooks/stripe"): lambda r: service().receive(r)}
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return dispatch(event, ROUTES)

@@ -1,0 +1,43 @@
+"""Lambda entry point of the tutor: an SQS FIFO batch, answered with partial batch failures.
+
+Per-learner order: when a message fails, the rest of its message group in the batch is reported failed
+too (``skip_group_on_error``), so a learner's later message is never answered before an earlier one.
+Other learners' messages in the same batch are unaffected.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+
+from espaluz.config import get_settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    from espaluz.tutor.processor import TutorProcessor
+
+logger = Logger(service="espaluz-tutor", log_uncaught_exceptions=True)
+
+
+@lru_cache(maxsize=1)
+def processor() -> TutorProcessor:
+    from espaluz.tutor.processor import build_processor
+
+    return build_processor(get_settings())
+
+
+def record_handler(record: SQSRecord) -> None:
+    processor().process(record.body)
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    batch = SqsFifoPartialProcessor(skip_group_on_error=True)
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=batch, context=context
+    )
+    return dict(response)  # a TypedDict; the Lambda runtime wants the plain mapping

@@ -1,0 +1,4 @@
+DROP TABLE IF EXISTS stripe_events;
+DROP TABLE IF EXISTS drill_attempts;
+DROP TABLE IF EXISTS turns;
+DROP TABLE IF EXISTS learners;
