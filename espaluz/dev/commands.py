@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -44,16 +45,26 @@ def dev(port: int, host: str, reset: bool) -> None:
     stack = _stack(port, host, reset)
     try:
         stack.prepare()
+        stack.serve_in_thread()
     except StartupError as exc:
         stack.stop()
         click.echo(f"espaluz dev: {exc}", err=True)
         sys.exit(1)
+    # Printed only once the socket accepts connections: scripts wait for this line.
     click.echo(
         f"Espaluz is running at {stack.url}/ (WhatsApp simulator; ready in "
-        f"{time.monotonic() - started:.1f} s; Ctrl-C stops; data in {stack.data_dir})",
+        f"{time.monotonic() - started:.1f} s; Ctrl-C stops; data in {stack.data_dir})"
     )
     sys.stdout.flush()
-    stack.serve_forever()
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if the parent shell ignored it
+    signal.signal(signal.SIGTERM, lambda *_: stack.stop())
+    try:
+        stack.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+        click.echo("Espaluz stopped; data kept.")
 
 
 def _render(item: dict[str, Any]) -> tuple[str, list[tuple[str, str]]]:

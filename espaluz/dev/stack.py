@@ -12,6 +12,7 @@ import uvicorn
 from espaluz.dev.app import DevContext, create_app, wipe_data
 from espaluz.dev.services import LocalServices, check_data_dir, check_port_free, start_services
 from espaluz.dev.settings import DevSecrets, apply_environment
+from espaluz.dev.worker import QueueWorker
 from espaluz.storage.postgres import close_pools, migrate
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class LocalStack:
         self.services: LocalServices | None = None
         self.server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self.worker: QueueWorker | None = None
 
     @property
     def url(self) -> str:
@@ -64,16 +66,15 @@ class LocalStack:
             self.url, self.data_dir, dev_secrets, self.services.redis_url, run_worker=self.run_worker
         )
         app = create_app(ctx)
+        self.worker = app.state.worker
         config = uvicorn.Config(app, host=self.host, port=self.port, log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)
         return self.server
 
-    def serve_forever(self) -> None:
-        assert self.server is not None
-        try:
-            self.server.run()
-        finally:
-            self.stop()
+    def wait(self) -> None:
+        """Block until the server thread ends (after ``stop`` or a fatal error)."""
+        while self._thread is not None and self._thread.is_alive():
+            self._thread.join(0.5)
 
     def serve_in_thread(self, timeout: float = 30.0) -> None:
         server = self.server or self.prepare()
@@ -90,6 +91,8 @@ class LocalStack:
             self.server.should_exit = True
         if self._thread is not None:
             self._thread.join(15)
+        if self.worker is not None:  # before the services it reads from go away
+            self.worker.stop()
         close_pools()
         if self.services is not None:
             self.services.stop()

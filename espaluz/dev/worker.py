@@ -55,10 +55,13 @@ class QueueWorker:
                 if self.run_once() == 0:
                     self.queue.wait(0.5)
             except Exception:  # Redis gone for a moment: keep the worker alive, try again shortly
+                if self._stop.is_set():
+                    return
                 logger.exception("local queue worker error")
                 self._stop.wait(1.0)
 
     def start(self) -> None:
+        self.queue.release_all()  # this worker is the queue's only consumer; old locks are a dead one's
         self._thread = threading.Thread(target=self._loop, name="espaluz-queue-worker", daemon=True)
         self._thread.start()
 

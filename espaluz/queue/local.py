@@ -172,6 +172,13 @@ class LocalFifoQueue:
         after ``retry_delay_ms`` (like a visibility timeout after a failure)."""
         self._settle(args=[self.prefix, group_id, retry_delay_ms, *done_ids])
 
+    def release_all(self) -> None:
+        """Make every message group deliverable now. Only for a sole consumer that is (re)starting: the
+        locks it finds were left by a consumer that died, and waiting out their visibility timeout would
+        only delay the learner."""
+        for key in self.redis.scan_iter(self.prefix + "lock:*"):
+            self.redis.delete(key)
+
     def wait(self, timeout_s: float) -> None:
         """Block until something is sent (or the timeout passes); cheaper than polling."""
         self.redis.brpop([self.prefix + "notify"], timeout=timeout_s)

@@ -40,7 +40,7 @@ def _units(word: str) -> list[tuple[str, bool]]:
         ch = word[i]
         nxt = word[i + 1] if i + 1 < n else ""
         after = word[i + 2] if i + 2 < n else ""
-        if ch in "cr" and nxt == "h" and ch == "c":
+        if ch == "c" and nxt == "h":
             units.append(("ch", False))
             i += 2
         elif ch == "l" and nxt == "l":
@@ -108,10 +108,10 @@ def syllabify(word: str) -> tuple[str, ...]:
     for k in range(1, len(nuclei)):
         run = consonant_runs[k]
         if len(run) <= 1:
-            coda, onset = [], run
+            coda, onset = list[str](), run
         elif len(run) == 2:
             if run[0] + run[1] in _ONSETS:
-                coda, onset = [], run
+                coda, onset = list[str](), run
             else:
                 coda, onset = run[:1], run[1:]
         elif len(run) == 3:
@@ -123,7 +123,7 @@ def syllabify(word: str) -> tuple[str, ...]:
             coda, onset = run[:2], run[2:]
         sylls[-1] += "".join(coda)
         sylls.append("".join(onset) + "".join(nuclei[k]))
-    sylls[-1] += "".join(consonant_runs[len(nuclei)]) if len(consonant_runs) > len(nuclei) else ""
+    sylls[-1] += "".join(consonant_runs[len(nuclei)])
     return tuple(sylls)
 
 
@@ -234,10 +234,17 @@ def add_prefix(prefix: str, word: str) -> str:
     return place_accent(joined, len(joined) - from_end)
 
 
-def add_enclitic(word: str, clitic: str) -> str:
-    """Attach an enclitic keeping the verb's stress: ``levanta`` + ``te`` → ``levántate``."""
+def add_enclitic(word: str, clitic: str, drop: int = 0) -> str:
+    """Attach an enclitic keeping the verb's stress: ``levanta`` + ``te`` → ``levántate``.
+
+    ``drop`` letters are removed from the end of the verb first (``levantemos`` + ``nos`` drops
+    the ``s``: *levantémonos*; ``vestid`` + ``os`` drops the ``d``: *vestíos*).
+    """
     pos = stressed_vowel_index(word)
-    return place_accent(strip_accents(word) + clitic, pos)
+    bare = strip_accents(word)
+    if drop:
+        bare = bare[:-drop]
+    return place_accent(bare + clitic, pos)
 
 
 def accent_last_vowel(stem: str) -> str:

@@ -109,9 +109,12 @@ def respond(
     said = normalise(text)
     name = learner.display_name.split(" ")[0] if learner.display_name else ""
 
-    if reply_id == "help" or said in HELP:
+    # A button's id is what the learner chose; its title is only a label.
+    wants_help = reply_id == "help" if reply_id else said in HELP
+    wants_practice = reply_id == "practice" if reply_id else said in PRACTICE
+    if wants_help:
         return Outcome(Reply(_help_text(llm_available), buttons=BUTTONS_START), state, "help")
-    if reply_id == "practice" or said in PRACTICE:
+    if wants_practice:
         return _ask(state, rng, intro="")
     if state.pending is not None and said and said not in GREETINGS:
         return _check(state, said, rng)

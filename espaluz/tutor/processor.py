@@ -1,11 +1,13 @@
 """Process one queued WhatsApp message: one tutor turn, at most once per wamid.
 
-Idempotency: a turn row keyed by the wamid is inserted (claimed) before anything is sent. A redelivery of
-a claimed wamid is acknowledged without a second answer. If sending fails with an error worth retrying,
-the claim is released and the error raised, so SQS delivers the message again; a permanent error
-(outside the 24-hour window, a blocked recipient) is recorded and not retried.
-A crash between the send and the final update leaves the claim in place: the learner may, rarely, miss
-that answer, but never gets it twice.
+Idempotency: a turn row keyed by the wamid moves ``claimed`` -> ``sending`` -> ``answered``. A redelivery
+finds the row: ``claimed`` means the last attempt died before sending anything, so it is taken over;
+``sending`` or ``answered`` means the reply may have gone out, so the redelivery is acknowledged without a
+second answer. (SQS FIFO never hands one group's message to two consumers at once, so a takeover cannot
+race a live attempt.) If the send fails with an error worth retrying, the row is released and the error
+raised, so SQS delivers the message again; a permanent error (outside the 24-hour window, a blocked
+recipient) is recorded and not retried. Only a crash in the instant between the send and the final
+update can cost the learner that one answer; nothing can make them get it twice.
 
 Privacy: logs name the learner by internal id and the message by wamid only.
 """
@@ -67,7 +69,8 @@ class TutorProcessor:
         with self.pool.connection() as conn:
             learner = learners.upsert(conn, identity, envelope.phone_number_id)
             claimed = conn.execute(
-                "INSERT INTO turns (wamid, learner_id) VALUES (%s, %s) ON CONFLICT (wamid) DO NOTHING",
+                """INSERT INTO turns (wamid, learner_id) VALUES (%s, %s)
+                   ON CONFLICT (wamid) DO UPDATE SET claimed_at = now() WHERE turns.status = 'claimed'""",
                 (envelope.wamid, learner.id),
             ).rowcount
         if not claimed:
@@ -90,6 +93,8 @@ class TutorProcessor:
             llm_available=self.llm_available,
         )
         recipient = Recipient(wa_id=learner.wa_id, bsuid=learner.bsuid)
+        with self.pool.connection() as conn:
+            conn.execute("UPDATE turns SET status = 'sending' WHERE wamid = %s", (envelope.wamid,))
         try:
             sent = self.graph.send(pnid, recipient, outcome.reply)
         except GraphAPIError as exc:
@@ -113,7 +118,7 @@ class TutorProcessor:
 
     def _release(self, wamid: str) -> None:
         with self.pool.connection() as conn:
-            conn.execute("DELETE FROM turns WHERE wamid = %s AND status = 'claimed'", (wamid,))
+            conn.execute("DELETE FROM turns WHERE wamid = %s AND status <> 'answered'", (wamid,))
 
     def _finish(
         self,

@@ -22,7 +22,10 @@ CREATE TABLE learners (
 CREATE TABLE turns (
     wamid text PRIMARY KEY,
     learner_id uuid NOT NULL REFERENCES learners (id) ON DELETE CASCADE,
-    status text NOT NULL DEFAULT 'claimed' CHECK (status IN ('claimed', 'answered')),
+    -- claimed: work started, nothing sent (a redelivery may take it over); sending: the reply may have
+    -- gone out (a redelivery must not send again); answered: done.
+    status text NOT NULL DEFAULT 'claimed' CHECK (status IN ('claimed', 'sending', 'answered')),
+    claimed_at timestamptz NOT NULL DEFAULT now(),
     route text,
     received_at timestamptz NOT NULL DEFAULT now(),
     answered_at timestamptz,

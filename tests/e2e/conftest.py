@@ -44,6 +44,7 @@ class RunningStack:
 
     url: str
     process: subprocess.Popen[str]
+    log_path: Path
     output: list[str] = field(default_factory=list)
 
     def log(self) -> str:
@@ -63,16 +64,32 @@ def _espaluz_command() -> str:
     return str(beside_python if beside_python.exists() else REPO / ".venv" / "bin" / "espaluz")
 
 
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+def _left_behind(pgid: int, data_dir: Path) -> list[int]:
+    """Live (not zombie) processes the stack left: in its process group, or daemons in a session of
+    their own working in, or started with, our data folder (Linux /proc; elsewhere nothing is found)."""
+    root = str(data_dir)
+    found: list[int] = []
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return found
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            stat = (entry / "stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            state, pgrp = fields[0], int(fields[2])
+            if state in ("Z", "X"):
+                continue
+            cwd = os.readlink(entry / "cwd")
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if pgrp == pgid or cwd == root or cwd.startswith(root + os.sep) or root in cmdline:
+                found.append(int(entry.name))
+    return found
 
 
-def _stop(process: subprocess.Popen[str]) -> None:
-    """SIGINT (Ctrl-C), then SIGKILL after the grace period; then whatever it left in its session."""
+def _stop(process: subprocess.Popen[str], data_dir: Path) -> None:
+    """SIGINT (Ctrl-C), then SIGKILL after the grace period; then end, by pid, whatever it left behind."""
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
         try:
@@ -82,20 +99,22 @@ def _stop(process: subprocess.Popen[str]) -> None:
             process.wait(timeout=STOP_GRACE_S)
     pgid = process.pid  # start_new_session=True: the stack leads its own process group
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        if not _group_alive(pgid):
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, sig)
+        pids = _left_behind(pgid, data_dir)
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
         deadline = time.monotonic() + 5
-        while _group_alive(pgid) and time.monotonic() < deadline:
+        while pids and time.monotonic() < deadline:
             time.sleep(0.1)
+            pids = [pid for pid in pids if pid in _left_behind(pgid, data_dir)]
 
 
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "QUEUE_URL"}}
-    env["ESPALUZ_DATA_DIR"] = str(tmp_path_factory.mktemp("espaluz-data"))
+    data_dir = tmp_path_factory.mktemp("espaluz-data")
+    env["ESPALUZ_DATA_DIR"] = str(data_dir)
     env["PYTHONUNBUFFERED"] = "1"
     process = subprocess.Popen(
         [_espaluz_command(), "dev", "--port", str(port)],
@@ -108,16 +127,20 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSta
         bufsize=1,
         start_new_session=True,
     )
-    stack = RunningStack(url=f"http://127.0.0.1:{port}", process=process)
+    log_path = tmp_path_factory.mktemp("espaluz-log") / "espaluz-dev.log"
+    stack = RunningStack(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
     ready = threading.Event()
 
     def pump() -> None:
         # Keep draining the pipe for the whole session so the server never blocks on a full pipe.
         assert process.stdout is not None
-        for line in process.stdout:
-            stack.output.append(line)
-            if stack.url in line:
-                ready.set()
+        with log_path.open("w", encoding="utf-8") as log:
+            for line in process.stdout:
+                stack.output.append(line)
+                log.write(line)
+                log.flush()
+                if stack.url in line:
+                    ready.set()
 
     reader = threading.Thread(target=pump, name="espaluz-dev-output", daemon=True)
     reader.start()
@@ -136,7 +159,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSta
                 )
         yield stack
     finally:
-        _stop(process)
+        _stop(process, data_dir)
         reader.join(timeout=5)
 
 

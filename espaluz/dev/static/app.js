@@ -190,7 +190,8 @@
   function wrapMarker(text, marker, tag) {
     const m = marker === "*" ? "\\*" : marker;
     const re = new RegExp(`${PRE}${m}([^\\s${m}](?:[^${m}\\n]*?[^\\s${m}])?)${m}${POST}`, "g");
-    // Run twice so that adjacent spans sharing a separator ("*a* *b*") both match.
+    // The delimiter before a span is captured (JS has no portable lookbehind in older engines) and the one
+    // after is only looked at, so adjacent spans ("*a* *b*") both match.
     return text.replace(re, (_, pre, inner) => `${pre}<${tag}>${inner}</${tag}>`);
   }
 
@@ -650,7 +651,7 @@
       case "audio": {
         const audio = body.audio || {};
         const src = audio.id ? mediaUrl(audio.id) : safeUrl(audio.link);
-        bubble.append(voicePlayer(src || "", "in", { onFirstPlay: () => item.id && postStatus(item.id, "played") }));
+        bubble.append(voicePlayer(src || "", "in", { onFirstPlay: () => item.id && postStatus(item.id, "played", item.to).catch(() => {}) }));
         break;
       }
       case "video": {
@@ -751,6 +752,9 @@
   function keepBottom() {
     if (stickToBottom) scrollToBottom();
   }
+
+  // Images and players change the chat's height after they are inserted; stay at the bottom if we were.
+  if (window.ResizeObserver) new ResizeObserver(keepBottom).observe(el.messages);
 
   function insertRow(row) {
     const ts = Number(row.dataset.ts);
@@ -977,12 +981,11 @@
 
   // ---------------------------------------------------------------- statuses (the phone's side)
 
-  async function postStatus(wamid, status) {
-    const learner = state.learner;
+  async function postStatus(wamid, status, waId = state.learner.wa_id) {
     const res = await fetch("/dev/simulator/statuses", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ wa_id: learner.wa_id, wamid, status }),
+      body: JSON.stringify({ wa_id: waId, wamid, status }),
     });
     if (!res.ok) throw new Error(`statuses HTTP ${res.status}`);
     return res.json().catch(() => ({}));
@@ -1009,9 +1012,9 @@
     saveChat(chat);
     state.ackChain = state.ackChain
       .then(async () => {
-        await postStatus(item.id, "delivered");
+        await postStatus(item.id, "delivered", chat.waId);
         await whenVisible();
-        await postStatus(item.id, "read");
+        await postStatus(item.id, "read", chat.waId);
       })
       .catch(() => {
         chat.acked.delete(item.id);

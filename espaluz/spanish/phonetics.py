@@ -1,0 +1,295 @@
+"""Grapheme-to-phoneme conversion into IPA, syllables, stress and minimal pairs.
+
+Two dialect families:
+- ``latam``: seseo (*c(e,i)*, *z* → [s]) and yeísmo (*ll* = *y* → [ʝ]);
+- ``spain``: distinción (*c(e,i)*, *z* → [θ]); *ll* is [ʝ] too unless ``lleismo=True`` asks for [ʎ].
+
+Phones are one IPA symbol per list item (the affricate is ``t͡ʃ`` with its tie bar). By default
+the transcription is narrow: *b d g* become [β ð ɣ] except after a pause, a nasal or (for *d*) an
+*l*; *n* assimilates to [m] before labials and [ŋ] before velars. ``narrow=False`` gives the
+phonemic transcription that :func:`minimal_pairs` compares. Diphthongs are written with glides:
+[j w] before the nucleus, [i̯ u̯] after it.
+
+Syllables are the orthographic ones (what a learner reads: *pe-rro*) and ``stress`` indexes them.
+Digits are spelled out first (``25`` → *veinticinco*). A word is transcribed in isolation, as if
+after a pause (word-initial *b d g* are stops).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal, NamedTuple
+
+from espaluz.spanish.numbers import number_to_words
+from espaluz.spanish.orthography import STRONG, stressed_syllable, strip_accents, syllabify
+
+Dialect = Literal["latam", "spain"]
+DIALECTS: tuple[str, ...] = ("latam", "spain")
+
+_VOWEL_LETTERS = frozenset("aeiouáéíóúü")
+_X_AS_JOTA = ("méxic", "mexic", "oaxac", "texas", "texan", "xalap", "xavier", "ximena", "ximénez")
+_NASALS = frozenset({"m", "n", "ɲ", "ŋ"})
+_SPIRANT = {"b": "β", "d": "ð", "g": "ɣ"}
+_NON_LETTER = re.compile(r"[^a-zñáéíóúü0-9]")
+
+PHONE_NAMES: dict[str, str] = {
+    "ɾ": "a tap [ɾ]",
+    "r": "a trill [r]",
+    "θ": "[θ] (as in English 'think')",
+    "s": "[s]",
+    "x": "[x] (a throaty 'h')",
+    "ʝ": "[ʝ] (like 'y' in 'yes')",
+    "ʎ": "[ʎ]",
+    "ɲ": "[ɲ] (ñ)",
+    "n": "[n]",
+    "t͡ʃ": "[t͡ʃ] (ch)",
+}
+
+
+@dataclass(frozen=True)
+class Pronunciation:
+    """A transcription: ``phones`` (IPA), orthographic ``syllables`` and the ``stress`` index."""
+
+    word: str
+    phones: tuple[str, ...]
+    syllables: tuple[str, ...]
+    stress: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "word": self.word,
+            "phones": list(self.phones),
+            "syllables": list(self.syllables),
+            "stress": self.stress,
+        }
+
+
+class MinimalPair(NamedTuple):
+    """``word`` differs from the query only at ``position``: query has ``phone``, ``word`` has ``other``."""
+
+    word: str
+    position: int
+    phone: str
+    other: str
+
+
+def _vowel_roles(word: str) -> dict[int, str]:
+    """Map each vowel letter index to 'N' (nucleus), 'on' (glide before) or 'off' (glide after)."""
+    idx: list[int] = []
+    for i, c in enumerate(word):
+        if c in _VOWEL_LETTERS:
+            if c == "u" and i > 0 and word[i - 1] in "qg" and i + 1 < len(word) and word[i + 1] in "eiéí":
+                continue
+            idx.append(i)
+    roles: dict[int, str] = {}
+    k = 0
+    while k < len(idx):
+        group = [idx[k]]
+        while k + 1 < len(idx) and idx[k + 1] == group[-1] + 1:
+            k += 1
+            group.append(idx[k])
+        k += 1
+        # split into nuclei at hiatus (two strong vowels)
+        parts: list[list[int]] = [[group[0]]]
+        for j in group[1:]:
+            if word[parts[-1][-1]] in STRONG and word[j] in STRONG:
+                parts.append([j])
+            else:
+                parts[-1].append(j)
+        for part in parts:
+            strong = [j for j in part if word[j] in STRONG]
+            nucleus = strong[0] if strong else part[-1]
+            for j in part:
+                roles[j] = "N" if j == nucleus else ("on" if j < nucleus else "off")
+    return roles
+
+
+def _letters_to_phones(word: str, dialect: str, lleismo: bool) -> list[str]:
+    theta = "θ" if dialect == "spain" else "s"
+    roles = _vowel_roles(word)
+    phones: list[str] = []
+    n = len(word)
+    i = 0
+    x_as_jota = word.startswith(_X_AS_JOTA)
+    while i < n:
+        c = word[i]
+        nxt = word[i + 1] if i + 1 < n else ""
+        nxt2 = word[i + 2] if i + 2 < n else ""
+        if c in _VOWEL_LETTERS:
+            base = strip_accents(c).replace("ü", "u")
+            role = roles.get(i, "N")
+            if role == "N":
+                phones.append(base)
+            elif base == "i":
+                phones.append("j" if role == "on" else "i̯")
+            elif base == "u":
+                phones.append("w" if role == "on" else "u̯")
+            else:
+                phones.append(base)
+            i += 1
+            continue
+        step = 1
+        if c == "c":
+            if nxt == "h":
+                phones.append("t͡ʃ")
+                step = 2
+            elif nxt in "eiéí" and nxt:
+                phones.append(theta)
+            else:
+                phones.append("k")
+        elif c == "l" and nxt == "l":
+            phones.append("ʎ" if lleismo else "ʝ")
+            step = 2
+        elif c == "r":
+            if nxt == "r":
+                phones.append("r")
+                step = 2
+            elif i == 0 or word[i - 1] in "nls" or (i == 3 and word.startswith("sub")):
+                phones.append("r")
+            else:
+                phones.append("ɾ")
+        elif c == "q":
+            phones.append("k")
+            if nxt == "u":
+                step = 2
+        elif c == "g":
+            if nxt in "eiéí" and nxt:
+                phones.append("x")
+            else:
+                phones.append("g")
+                if nxt == "u" and nxt2 in "eiéí" and nxt2:
+                    step = 2
+        elif c == "h":
+            if i == 0 and nxt == "i" and nxt2 in "aeoáéó" and nxt2:
+                phones.append("ʝ")
+                step = 2
+            elif i == 0 and nxt == "u" and nxt2 in "aeioáéíó" and nxt2:
+                phones.append("w")
+                step = 2
+            # otherwise silent
+        elif c in "bv":
+            phones.append("b")
+        elif c == "j":
+            phones.append("x")
+        elif c == "ñ":
+            phones.append("ɲ")
+        elif c == "z":
+            phones.append(theta)
+        elif c == "x":
+            if x_as_jota:
+                phones.append("x")
+            elif i == 0:
+                phones.append("s")
+            else:
+                phones.extend(("k", "s"))
+        elif c == "y":
+            if n == 1:
+                phones.append("i")
+            elif i > 0 and word[i - 1] in _VOWEL_LETTERS and (nxt == "" or nxt not in _VOWEL_LETTERS):
+                phones.append("i̯")
+            else:
+                phones.append("ʝ")
+        elif c == "w":
+            phones.append("w")
+        elif c == "k":
+            phones.append("k")
+        else:
+            phones.append(c)
+        i += step
+    return phones
+
+
+def _narrow(phones: list[str]) -> list[str]:
+    out = list(phones)
+    for k, ph in enumerate(out):
+        prev = out[k - 1] if k > 0 else ""
+        if ph in _SPIRANT and k > 0 and prev not in _NASALS and not (ph == "d" and prev == "l"):
+            out[k] = _SPIRANT[ph]
+    for k, ph in enumerate(out[:-1]):
+        if ph == "n":
+            nxt = out[k + 1]
+            if nxt in ("b", "p", "m"):
+                out[k] = "m"
+            elif nxt in ("k", "g", "x"):
+                out[k] = "ŋ"
+    return out
+
+
+def _clean(word: str) -> str:
+    return _NON_LETTER.sub("", word.strip().lower())
+
+
+@lru_cache(maxsize=8192)
+def g2p(word: str, dialect: str = "latam", *, lleismo: bool = False, narrow: bool = True) -> Pronunciation:
+    """Transcribe one word (or a number written in digits) for ``dialect`` (``latam``/``spain``).
+
+    Punctuation is ignored; an empty word raises ``ValueError``.
+    """
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown dialect {dialect!r}; expected one of {DIALECTS}")
+    clean = _clean(word)
+    if not clean:
+        raise ValueError(f"nothing to pronounce in {word!r}")
+    words = number_to_words(int(clean)).split() if clean.isdigit() else [re.sub(r"\d", "", clean)]
+    phones: list[str] = []
+    syllables: list[str] = []
+    stress = 0
+    for w in words:
+        ph = _letters_to_phones(w, dialect, lleismo)
+        phones.extend(_narrow(ph) if narrow else ph)
+        stress = len(syllables) + stressed_syllable(w)
+        syllables.extend(syllabify(w))
+    return Pronunciation(word=word, phones=tuple(phones), syllables=tuple(syllables), stress=stress)
+
+
+# ------------------------------------------------------------------------------------------
+# Minimal pairs
+
+
+@lru_cache(maxsize=4)
+def _pair_index(dialect: str) -> dict[tuple[int, tuple[str, ...]], list[tuple[str, str]]]:
+    """Wildcard index: (stress, phones with one slot blanked) → [(word, phone in that slot)]."""
+    from espaluz.spanish.phonetic_lexicon import WORDS
+
+    index: dict[tuple[int, tuple[str, ...]], list[tuple[str, str]]] = defaultdict(list)
+    for w in WORDS:
+        p = g2p(w, dialect, narrow=False)
+        for k, ph in enumerate(p.phones):
+            key = (p.stress, (*p.phones[:k], "*", *p.phones[k + 1 :]))
+            index[key].append((w, ph))
+    return dict(index)
+
+
+def minimal_pairs(word: str, dialect: str = "latam") -> list[MinimalPair]:
+    """Words of the built-in lexicon that differ from ``word`` in exactly one phoneme.
+
+    Compared phonemically (``narrow=False``) with the same stressed syllable, so in ``latam``
+    *casa*/*caza* are homophones (no pair) while in ``spain`` they differ in [s]/[θ].
+    """
+    p = g2p(word, dialect, narrow=False)
+    index = _pair_index(dialect)
+    clean = _clean(word)
+    out: list[MinimalPair] = []
+    for k, ph in enumerate(p.phones):
+        key = (p.stress, (*p.phones[:k], "*", *p.phones[k + 1 :]))
+        for other, other_ph in index.get(key, ()):
+            if other != clean and other_ph != ph:
+                out.append(MinimalPair(other, k, ph, other_ph))
+    return out
+
+
+def contrast_message(target: str, produced: str, dialect: str = "latam") -> str | None:
+    """Feedback when a learner aiming at ``target`` said ``produced`` (a minimal pair of it).
+
+    ``contrast_message("perro", "pero")`` → "You made a tap [ɾ]: that is *pero*; *perro* needs a
+    trill [r]." Returns ``None`` if the two words are not a minimal pair.
+    """
+    for pair in minimal_pairs(produced, dialect):
+        if pair.word == _clean(target):
+            said = PHONE_NAMES.get(pair.phone, f"[{pair.phone}]")
+            needed = PHONE_NAMES.get(pair.other, f"[{pair.other}]")
+            return f"You made {said}: that is *{_clean(produced)}*; *{pair.word}* needs {needed}."
+    return None
