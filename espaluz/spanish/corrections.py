@@ -37,6 +37,7 @@ from espaluz.spanish.nouns import (
     adjective_info,
     is_invariant,
     noun_info,
+    plural_of,
 )
 from espaluz.spanish.orthography import strip_accents
 from espaluz.spanish.verb_index import Reading, readings
@@ -411,8 +412,6 @@ def _rule_agreement(c: _Ctx) -> Iterator[tuple[int, Correction]]:
 
 
 def _plural_noun(info: NounInfo) -> str:
-    from espaluz.spanish.nouns import plural_of
-
     return plural_of(info.lemma)
 
 

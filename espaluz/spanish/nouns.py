@@ -15,7 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from espaluz.spanish.orthography import place_accent, stressed_syllable, stressed_vowel_index, strip_accents
+from espaluz.spanish.orthography import (
+    place_accent,
+    stressed_syllable,
+    stressed_vowel_index,
+    strip_accents,
+    syllabify,
+)
 
 _MASCULINE = """
     año día mes momento tiempo hombre niño chico amigo hermano hijo padre abuelo tío primo novio esposo
@@ -101,16 +107,10 @@ def plural_of(noun: str) -> str:
         return noun + "s"
     if last == "z":
         return noun[:-1] + "ces"
-    if last in "sx" and stressed_syllable(noun) < len_syllables(noun) - 1:
+    if last in "sx" and stressed_syllable(noun) < len(syllabify(noun)) - 1:
         return noun  # lunes, crisis, tórax
     pos = stressed_vowel_index(noun)
     return place_accent(strip_accents(noun) + "es", pos)
-
-
-def len_syllables(word: str) -> int:
-    from espaluz.spanish.orthography import syllabify
-
-    return len(syllabify(word))
 
 
 def _clean_list(text: str) -> list[str]:

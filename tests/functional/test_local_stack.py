@@ -139,3 +139,28 @@ def test_simulator_page_is_served(stack: LocalStack) -> None:
     page = httpx.get(f"{stack.url}/")
     assert page.status_code == 200
     assert "<html" in page.text.lower()
+
+
+def test_terminal_chat_talks_to_a_running_stack(stack: LocalStack) -> None:
+    """``espaluz chat --url``: typed lines go in as learner messages; replies and numbered buttons come out;
+    a number picks a button."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    espaluz = str(Path(sys.executable).parent / "espaluz")
+    result = subprocess.run(
+        [espaluz, "chat", "--url", stack.url, "--wa-id", "15550000123", "--name", "Eva"],
+        input="hola\n1\n",
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    # With stdin piped, the "tú> " prompt shares a line with what follows it.
+    replies = [line.split("espaluz> ", 1)[1] for line in lines if "espaluz> " in line]
+    assert replies[0].startswith("¡Hola, Eva!"), result.stdout
+    assert "   [1] Practicar" in lines
+    # "1" chose the first button (Practicar): a conjugation question follows.
+    assert replies[1].startswith("¿Cómo se conjuga"), result.stdout
