@@ -136,7 +136,7 @@ def _ask(state: ConversationState, rng: random.Random, intro: str) -> Outcome:
     pronoun = PERSON_LABELS[person].split(" / ")[0]
     prompt = f"¿Cómo se conjuga *{verb}* en {TENSE_LABELS[tense]} con *{PERSON_LABELS[person]}*?"
     state.pending = PendingDrill(verb=verb, tense=tense, person=person, expected=expected, prompt=prompt)
-    body = f"{intro}{prompt}\n\nEscribe la forma: _{pronoun} ____"
+    body = f"{intro}{prompt}\n\nEscribe la forma: _{pronoun}_ ____"
     return Outcome(Reply(body), state, "engine.ask")
 
 

@@ -66,3 +66,11 @@ def test_help_says_what_a_key_would_add_only_without_one() -> None:
 def test_button_reply_id_wins_over_text() -> None:
     out = respond(learner(), "Ayuda", "practice", ConversationState(), random.Random(0))
     assert out.route == "engine.ask"
+
+
+def test_question_formatting_is_balanced_for_whatsapp() -> None:
+    """WhatsApp's *bold* and _italic_ need their markers in pairs, or the raw symbols show."""
+    for seed in range(20):
+        text = respond(learner(), "practicar", None, ConversationState(), random.Random(seed)).reply.text
+        assert text.count("*") % 2 == 0
+        assert text.replace("____", "").count("_") % 2 == 0
