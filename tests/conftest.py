@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import threading
 import time
@@ -245,6 +244,3 @@ def lambda_context() -> Any:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # The browser test is the slowest; run it last so quick failures show first.
     items.sort(key=lambda item: 1 if item.get_closest_marker("browser") else 0)
-
-
-os.environ.setdefault("POWERTOOLS_DEV", "false")

@@ -31,7 +31,6 @@ from espaluz.whatsapp import outgoing
 
 MEDIA_URL_TTL_SECONDS = 300
 OUTBOX_KEY = "dev:outbox"
-OUTBOX_SEQ_KEY = "dev:outbox:seq"
 FAILURES_KEY = "dev:emulator:failures"
 
 
@@ -62,14 +61,16 @@ class EmulatorStore:
         self.url_secret = self.url_secret or secrets.token_hex(16)
 
     def record(self, item: dict[str, Any]) -> dict[str, Any]:
-        item["seq"] = int(self.redis.incr(OUTBOX_SEQ_KEY))
+        """Append to the outbox. The list position is the sequence number: RPUSH returns it atomically,
+        so concurrent calls never share or skip one, and ``outbox(after)`` reads only what is newer."""
         item["at"] = datetime.now(UTC).isoformat(timespec="milliseconds")
-        self.redis.rpush(OUTBOX_KEY, json.dumps(item, ensure_ascii=False))
+        item["seq"] = int(self.redis.rpush(OUTBOX_KEY, json.dumps(item, ensure_ascii=False)))
         return item
 
     def outbox(self, after: int = 0) -> list[dict[str, Any]]:
-        items = [json.loads(raw) for raw in self.redis.lrange(OUTBOX_KEY, 0, -1)]
-        return [i for i in items if i["seq"] > after]
+        start = max(after, 0)
+        raws = self.redis.lrange(OUTBOX_KEY, start, -1)
+        return [{**json.loads(raw), "seq": start + i + 1} for i, raw in enumerate(raws)]
 
     def save_media(self, data: bytes, mime_type: str) -> str:
         media_id = str(uuid.uuid4().int)[:16]

@@ -45,6 +45,16 @@ Table = dict[str, dict[str, Forms]]
 
 PERSONS: tuple[str, ...] = ("1s", "2s", "3s", "1p", "2p", "3p")
 IMPERATIVE_PERSONS: tuple[str, ...] = ("2s", "3s", "1p", "2p", "3p")
+# How a person key reads to a learner (one table for drills, corrections and the tutor's prompts).
+PERSON_PRONOUNS: dict[str, str] = {
+    "1s": "yo",
+    "2s": "tú",
+    "3s": "él/ella/usted",
+    "1p": "nosotros",
+    "2p": "vosotros",
+    "3p": "ellos/ustedes",
+    "vos": "vos",
+}
 TENSES: tuple[str, ...] = (
     "indicative.present",
     "indicative.preterite",
@@ -256,20 +266,25 @@ def _spell(stem: str, ending: str, cls: str) -> str:
     return stem + ending
 
 
+def listed_stem_change(inf: str) -> str:
+    """The stem change of a verb named in the lexicon's stem-change lists ("ie", "ue", "ie-i", "ue-u",
+    "i"), or "" when it is in none of them."""
+    for words, kind in (
+        (lex.IE, "ie"),
+        (lex.UE, "ue"),
+        (lex.IE_I, "ie-i"),
+        (lex.UE_U, "ue-u"),
+        (lex.E_I, "i"),
+    ):
+        if inf in words:
+            return kind
+    return ""
+
+
 def _spec_for(inf: str) -> lex.VerbSpec:
     spec = lex.SPECS.get(inf)
     if spec is None:
-        change = ""
-        for words, kind in (
-            (lex.IE, "ie"),
-            (lex.UE, "ue"),
-            (lex.IE_I, "ie-i"),
-            (lex.UE_U, "ue-u"),
-            (lex.E_I, "i"),
-        ):
-            if inf in words:
-                change = kind
-                break
+        change = listed_stem_change(inf)
         if not change:
             for suffix, kind in lex.SUFFIX_CHANGES:
                 if inf.endswith(suffix):

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from espaluz.spanish.conjugation import conjugate_form, conjugate_table
+from espaluz.spanish.conjugation import PERSON_PRONOUNS, conjugate_form, conjugate_table
 from espaluz.spanish.nouns import (
     ADVERBIAL,
     NounInfo,
@@ -40,7 +40,7 @@ from espaluz.spanish.nouns import (
     plural_of,
 )
 from espaluz.spanish.orthography import strip_accents
-from espaluz.spanish.verb_index import Reading, readings
+from espaluz.spanish.verb_index import INDEXED_TENSES, Reading, readings
 
 
 def _ws(text: str) -> list[str]:
@@ -175,15 +175,6 @@ _SUBJECTS: dict[str, tuple[str, ...]] = {
     "ellas": ("3p",),
     "ustedes": ("3p",),
 }
-_PERSON_WORDS = {
-    "1s": "yo",
-    "2s": "tú",
-    "3s": "él/ella/usted",
-    "1p": "nosotros",
-    "2p": "vosotros",
-    "3p": "ellos/ustedes",
-    "vos": "vos",
-}
 _NOT_SUBJECT_BEFORE = frozenset(
     _ws("y e o u ni a de con para por sin según entre como contra hacia hasta desde sobre")
 )
@@ -191,15 +182,6 @@ _CLITICS = frozenset(_ws("me te se lo la le nos os los las les"))
 _NON_VERB_READINGS = frozenset(_ws("como sobre entre para bajo nada cerca casa era vino fue sea"))
 _GUSTAR_LIKE = frozenset(
     _ws("gustar encantar interesar importar doler molestar parecer faltar quedar apetecer fascinar")
-)
-_TENSE_ORDER = (
-    "indicative.present",
-    "indicative.preterite",
-    "indicative.imperfect",
-    "indicative.future",
-    "conditional.present",
-    "subjunctive.present",
-    "subjunctive.imperfect",
 )
 _INTERROGATIVES = {
     "que": "qué",
@@ -433,7 +415,7 @@ def _best_form(verb: str, tenses: list[str], persons: tuple[str, ...], original:
     table = conjugate_table(verb)
     bare = strip_accents(original)
     candidates: list[str] = []
-    for tense in _TENSE_ORDER:
+    for tense in INDEXED_TENSES:
         for p in persons:
             for f in table.forms[tense].get(p, ()):
                 if strip_accents(f) == bare:
@@ -470,11 +452,11 @@ def _rule_subject_verb(c: _Ctx) -> Iterator[tuple[int, Correction]]:
         if any(v in _GUSTAR_LIKE for v in verbs) or noun_info(form) or adjective_info(form):
             continue
         verb = verbs[0]
-        tenses = [t for t in _TENSE_ORDER if any(r.tense == t and r.verb == verb for r in rs)]
+        tenses = [t for t in INDEXED_TENSES if any(r.tense == t and r.verb == verb for r in rs)]
         best = _best_form(verb, tenses, persons, form)
         if best is None or best == form:
             continue
-        have = _PERSON_WORDS[next(r.person for r in rs if r.verb == verb)]
+        have = PERSON_PRONOUNS[next(r.person for r in rs if r.verb == verb)]
         why = f"With '{pron}' the verb is '{best}'; '{form}' is the {have} form."
         if strip_accents(best) == strip_accents(form):
             why = f"With '{pron}' write '{best}' (with the accent); '{form}' is the {have} form."
@@ -769,7 +751,7 @@ def _same_slot(form: str, verb: str, target: str) -> str | None:
     table = conjugate_table(verb)
     if form in table.nonfinite["infinitive"]:
         return target
-    for tense in _TENSE_ORDER:
+    for tense in INDEXED_TENSES:
         for person, forms in table.forms[tense].items():
             if form in forms:
                 return conjugate_form(target, tense, person)

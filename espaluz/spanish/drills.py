@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from espaluz.spanish import drill_bank
 from espaluz.spanish import verb_lexicon as lex
-from espaluz.spanish.conjugation import conjugate_table
+from espaluz.spanish.conjugation import PERSON_PRONOUNS, conjugate_table, listed_stem_change
 from espaluz.spanish.orthography import strip_accents
 from espaluz.spanish.verb_index import readings
 
@@ -32,15 +32,6 @@ SKILLS: tuple[str, ...] = drill_bank.SKILLS
 Verdict = Literal["right", "accent", "other_form", "other_verb", "wrong"]
 DIALECTS: tuple[str, ...] = ("latam", "spain", "rioplatense")
 
-_PERSON_LABEL = {
-    "1s": "yo",
-    "2s": "tú",
-    "3s": "él/ella/usted",
-    "1p": "nosotros",
-    "2p": "vosotros",
-    "3p": "ellos/ustedes",
-    "vos": "vos",
-}
 _TENSE_LABEL = {
     "indicative.present": "present",
     "indicative.preterite": "preterite",
@@ -146,17 +137,7 @@ class AnswerCheck:
 
 def _hint(skill: str, verb: str, answer: str) -> str:
     spec = lex.SPECS.get(verb)
-    change = spec.change if spec else ""
-    if not change:
-        for words, kind in (
-            (lex.IE, "ie"),
-            (lex.UE, "ue"),
-            (lex.IE_I, "ie-i"),
-            (lex.UE_U, "ue-u"),
-            (lex.E_I, "i"),
-        ):
-            if verb in words:
-                change = kind
+    change = (spec.change if spec else "") or listed_stem_change(verb)
     base = _CHANGE_HINT.get(change, "") if skill == "present_stem_change" else ""
     base = base or _SKILL_HINT.get(skill, "")
     return f"{base}: {answer}" if base else answer
@@ -268,7 +249,7 @@ def _accepted(drill: Drill, dialect: str) -> tuple[str, ...]:
 
 def _describe(tense: str, person: str) -> str:
     label = _TENSE_LABEL.get(tense, tense)
-    return f"{_PERSON_LABEL[person]} {label}" if person else label
+    return f"{PERSON_PRONOUNS[person]} {label}" if person else label
 
 
 def check_answer(drill: Drill, answer: str, dialect: str = "latam") -> AnswerCheck:

@@ -41,7 +41,7 @@ COMMON_VERBS: tuple[str, ...] = tuple(
     """)
 )
 
-_INDEXED_TENSES = (
+INDEXED_TENSES = (
     "indicative.present",
     "indicative.preterite",
     "indicative.imperfect",
@@ -63,7 +63,7 @@ def _index() -> dict[str, tuple[Reading, ...]]:
     index: dict[str, list[Reading]] = defaultdict(list)
     for verb in dict.fromkeys(COMMON_VERBS):
         table = conjugate_table(verb)
-        for tense in _INDEXED_TENSES:
+        for tense in INDEXED_TENSES:
             for person, forms in table.forms[tense].items():
                 for form in forms:
                     reading = Reading(verb, tense, person)

@@ -16,19 +16,11 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from espaluz.spanish.conjugation import conjugate
+from espaluz.spanish.conjugation import PERSON_PRONOUNS, PERSONS, conjugate
 from espaluz.storage.learners import Learner
 from espaluz.tutor.state import ConversationState, PendingDrill
 from espaluz.whatsapp.outgoing import Button, Reply
 
-PERSON_LABELS = {
-    "1s": "yo",
-    "2s": "tú",
-    "3s": "él / ella / usted",
-    "1p": "nosotros",
-    "2p": "vosotros",
-    "3p": "ellos / ellas / ustedes",
-}
 TENSE_LABELS = {
     "indicative.present": "presente de indicativo",
     "indicative.preterite": "pretérito indefinido",
@@ -130,11 +122,11 @@ def respond(
 
 def _ask(state: ConversationState, rng: random.Random, intro: str) -> Outcome:
     verb, tense = rng.choice(A1_ITEMS)
-    person = rng.choice(list(PERSON_LABELS))
+    person = rng.choice(PERSONS)
     forms = conjugate(verb)["forms"][tense][person]
     expected = [forms] if isinstance(forms, str) else list(forms)
-    pronoun = PERSON_LABELS[person].split(" / ")[0]
-    prompt = f"¿Cómo se conjuga *{verb}* en {TENSE_LABELS[tense]} con *{PERSON_LABELS[person]}*?"
+    pronoun = PERSON_PRONOUNS[person].split("/")[0]
+    prompt = f"¿Cómo se conjuga *{verb}* en {TENSE_LABELS[tense]} con *{PERSON_PRONOUNS[person]}*?"
     state.pending = PendingDrill(verb=verb, tense=tense, person=person, expected=expected, prompt=prompt)
     body = f"{intro}{prompt}\n\nEscribe la forma: _{pronoun}_ ____"
     return Outcome(Reply(body), state, "engine.ask")

@@ -14,7 +14,8 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.e2e.conftest import CHROMIUM, RunningStack
+from tests.dev_process import DevStack
+from tests.e2e.conftest import CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,
@@ -46,7 +47,7 @@ def send_text(page: Page, text: str) -> Locator:
     return bubble
 
 
-def wait_for_tutor_text(page: Page, already: int, stack: RunningStack) -> None:
+def wait_for_tutor_text(page: Page, already: int, stack: DevStack) -> None:
     """Wait for an incoming bubble, beyond the first ``already`` ones, that shows some text; on timeout,
     fail with what the stack printed and what the tutor sent, which say why."""
     try:
@@ -88,7 +89,7 @@ def switch_learner(page: Page, wa_id: str, name: str) -> None:
     expect(page.get_by_test_id("settings")).to_be_hidden()
 
 
-def test_conversation_with_the_tutor(page: Page, local_stack: RunningStack) -> None:
+def test_conversation_with_the_tutor(page: Page, local_stack: DevStack) -> None:
     # The default learner; the page may already show the tutor's earlier messages to them.
     history = incoming(page).count()
     mine = send_text(page, "hola")
@@ -122,7 +123,7 @@ def test_conversation_with_the_tutor(page: Page, local_stack: RunningStack) -> N
     expect(page.locator('[data-testid="ticks"][data-state="failed"]')).to_have_count(0)
 
 
-def test_history_survives_a_reload(page: Page, local_stack: RunningStack) -> None:
+def test_history_survives_a_reload(page: Page, local_stack: DevStack) -> None:
     # A learner of its own, so the test does not depend on what other tests said.
     wa_id = "1555" + str(uuid.uuid4().int)[:8]
     switch_learner(page, wa_id, "Lucía")
@@ -158,7 +159,7 @@ def test_history_survives_a_reload(page: Page, local_stack: RunningStack) -> Non
     expect(page.get_by_test_id("bubble")).to_have_count(0)
 
 
-def test_screenshot(page: Page, local_stack: RunningStack, tmp_path: Path) -> None:
+def test_screenshot(page: Page, local_stack: DevStack, tmp_path: Path) -> None:
     switch_learner(page, "1555" + str(uuid.uuid4().int)[:8], "Marta")
     send_text(page, "hola")
     wait_for_tutor_text(page, 0, local_stack)

@@ -145,12 +145,11 @@ def test_terminal_chat_talks_to_a_running_stack(stack: LocalStack) -> None:
     """``espaluz chat --url``: typed lines go in as learner messages; replies and numbered buttons come out;
     a number picks a button."""
     import subprocess
-    import sys
-    from pathlib import Path
 
-    espaluz = str(Path(sys.executable).parent / "espaluz")
+    from tests.dev_process import espaluz_command
+
     result = subprocess.run(
-        [espaluz, "chat", "--url", stack.url, "--wa-id", "15550000123", "--name", "Eva"],
+        [espaluz_command(), "chat", "--url", stack.url, "--wa-id", "15550000123", "--name", "Eva"],
         input="hola\n1\n",
         capture_output=True,
         text=True,

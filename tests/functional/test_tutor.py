@@ -178,7 +178,7 @@ def test_a_failed_message_holds_back_the_rest_of_its_group_only(
     failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
     by_wamid = {json.loads(m.body)["wamid"]: m.message_id for m in received}
     assert failed == {by_wamid["wamid.G1"], by_wamid["wamid.G2"]}
-    [mateo] = [m for m in graph_emulator.messages()]
+    [mateo] = graph_emulator.messages()
     # Mateo has no phone number: the reply goes to his business-scoped user id.
     assert mateo["body"]["recipient"] == "US.13491208655300000001"
     assert "to" not in mateo["body"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 import uuid
 
-from espaluz.spanish.conjugation import conjugate
+from espaluz.spanish.conjugation import PERSON_PRONOUNS, conjugate
 from espaluz.storage.learners import Learner
-from espaluz.tutor.orchestrator import PERSON_LABELS, respond
+from espaluz.tutor.orchestrator import respond
 from espaluz.tutor.state import ConversationState, PendingDrill
 
 
@@ -30,7 +30,7 @@ def test_practice_asks_a_question_whose_answer_is_the_engine_form() -> None:
         forms = conjugate(pending.verb)["forms"][pending.tense][pending.person]
         assert pending.expected == ([forms] if isinstance(forms, str) else list(forms))
         assert f"*{pending.verb}*" in out.reply.text
-        assert PERSON_LABELS[pending.person] in out.reply.text
+        assert PERSON_PRONOUNS[pending.person] in out.reply.text
 
 
 def _pending(expected: str) -> ConversationState:
