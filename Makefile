@@ -24,7 +24,7 @@ $(UV):
 
 # The virtual environment follows the lock file exactly (--locked fails if pyproject and lock disagree).
 .venv/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --locked --all-extras
+	$(UV) sync --locked --extra dev
 	@touch $@
 
 install: .venv/.synced
