@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 export UV_LINK_MODE := copy
 
-.PHONY: help install system-deps node-deps dev chat test lint typecheck unit package bench clean
+.PHONY: help install gpu-deps system-deps node-deps dev chat test lint typecheck unit package bench clean
 
 help:
 	@echo "make dev    - start the local stack (simulator at the printed URL)"
@@ -28,6 +28,19 @@ $(UV):
 	@touch $@
 
 install: .venv/.synced
+
+# The GPU app's model code (gpu/, espaluz/voice) runs in the tests on tiny random-weight models, on the CPU
+# build of torch that this machine kind carries in /opt/wheels (uv does not look there by itself; an
+# unpinned torch from PyPI pulls gigabytes of CUDA). Where that wheel is missing, those tests skip.
+TORCH_WHEELS ?= /opt/wheels
+.venv/.gpu-deps: .venv/.synced
+	@if ls $(TORCH_WHEELS)/torch-2.13.0+cpu-*.whl >/dev/null 2>&1; then \
+	  $(UV) pip install -q --python .venv/bin/python --find-links $(TORCH_WHEELS) \
+	    "torch==2.13.0+cpu" "transformers>=4.50,<5"; \
+	else echo "no CPU torch wheel in $(TORCH_WHEELS): the GPU model tests will be skipped"; fi
+	@touch $@
+
+gpu-deps: .venv/.gpu-deps
 
 system-deps:
 	@bash scripts/system-deps.sh
@@ -57,7 +70,7 @@ unit: install
 package: install node-deps
 	bash scripts/package.sh
 
-test: install system-deps node-deps
+test: install gpu-deps system-deps node-deps
 	$(MAKE) --no-print-directory lint typecheck
 	.venv/bin/pytest
 	$(MAKE) --no-print-directory package

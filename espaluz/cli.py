@@ -16,9 +16,14 @@ COMMANDS: dict[str, str] = {
     "chat": "espaluz.dev.commands:chat",
     "migrate": "espaluz.storage.commands:migrate",
     "learner": "espaluz.storage.commands:learner",
+    "dlq": "espaluz.ops.dlq:dlq",
+    "templates": "espaluz.ops.templates:templates",
     "conjugate": "espaluz.spanish.commands:conjugate",
     "g2p": "espaluz.spanish.commands:g2p",
     "check": "espaluz.spanish.commands:check",
+    "billing": "espaluz.billing.commands:billing",
+    "costs": "espaluz.llm.commands:costs",
+    "report": "espaluz.tutor.report:report",
 }
 
 

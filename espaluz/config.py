@@ -5,17 +5,23 @@ that code and fixtures never carry them; in Lambda they are filled from Secrets 
 ``get_settings()`` call (production wiring lives with the deploy issue).
 
 A caller must know: ``get_settings()`` is cached per process. Tests that change the environment call
-``get_settings.cache_clear()``.
+``get_settings.cache_clear()``. ``Settings(x=...)`` takes the given values and reads the rest from the
+environment, like pydantic-settings' ``BaseSettings``.
+
+Why not pydantic-settings: importing it costs about 100 ms on top of pydantic (bench/bench_cold_import.py),
+on the webhook's cold path where Meta is waiting; the environment mapping below (case-insensitive names,
+JSON for maps and lists, pydantic's own coercion for the rest) is all this project used of it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 
 def default_data_dir() -> Path:
@@ -24,10 +30,25 @@ def default_data_dir() -> Path:
     return Path(base) / "espaluz"
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """Every setting the project reads. Unset secrets are empty, and features that need them say so."""
 
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+    model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _environment(cls, given: Any) -> Any:
+        """Fill every field not given explicitly from the variable of the same name, any case."""
+        if not isinstance(given, dict):
+            return given
+        env = {key.lower(): value for key, value in os.environ.items()}
+        values: dict[str, Any] = {}
+        for name, info in cls.model_fields.items():
+            if name in env:
+                raw = env[name]
+                origin = getattr(info.annotation, "__origin__", info.annotation)
+                values[name] = json.loads(raw) if origin in (dict, list) else raw
+        return {**values, **given}
 
     # WhatsApp Cloud API
     whatsapp_app_secret: SecretStr = SecretStr("")
@@ -39,35 +60,139 @@ class Settings(BaseSettings):
         description="Graph API base URL; the local stack points it at its emulator.",
     )
     webhook_max_body_bytes: int = 1_000_000
+    # Send policy (espaluz.whatsapp.sender)
+    whatsapp_rate_per_second: float = Field(80.0, description="Token bucket per business number.")
+    whatsapp_learner_interval_seconds: float = Field(6.0, description="At most one message per learner.")
+    whatsapp_send_max_wait_seconds: float = Field(20.0, description="Longer waits defer to the queue.")
+    whatsapp_send_max_attempts: int = 4
+    whatsapp_send_backoff_seconds: float = Field(0.5, description="First retry delay; doubles per attempt.")
+    whatsapp_outside_window: Literal["template", "hold"] = Field(
+        "template", description="Outside the 24 h window: send the template and hold the content, or hold."
+    )
+    whatsapp_window_template: str = "espaluz_seguimos"
+    whatsapp_window_template_language: str = "es"
+    whatsapp_country_numbers: dict[str, str] = Field(
+        default_factory=dict,
+        description='JSON map of country calling code to sending number id, e.g. {"52": "1000..."}.',
+    )
 
     # Stripe
     stripe_api_key: SecretStr = SecretStr("")
     stripe_webhook_secret: SecretStr = SecretStr("")
     stripe_api_base: str = Field("", description="Override of Stripe's API base (local servers in tests).")
 
-    # LLM providers
+    # Plans and offers (espaluz.billing.plans reads these; see its docstring)
+    billing_free_turns_per_day: int = Field(20, description="Tutor turns a free learner gets per UTC day.")
+    billing_monthly_price_id: str = Field("price_espaluz_plus_monthly", description="Stripe price (monthly).")
+    billing_plan_name: str = "Espaluz Plus"
+    billing_free_features: str = Field("basic_drills", description="Comma-separated free-tier features.")
+    billing_paid_features: str = Field(
+        "basic_drills,unlimited_turns,pronunciation_feedback,advanced_lessons",
+        description="Comma-separated features of the monthly plan.",
+    )
+    billing_public_url: str = Field(
+        "https://wa.me/", description="Where Checkout and the portal send the learner back (success/return)."
+    )
+    billing_entitlement_cache_seconds: float = Field(60.0, description="How long the tutor caches a plan.")
+    billing_offer_cooldown_days: int = Field(7, description="At most one offer in this many days.")
+    billing_offer_quiet_days_after_no: int = Field(21, description="No offer this long after a 'no'.")
+    billing_offer_streak: int = Field(5, description="Correct answers in a row that count as a streak.")
+    billing_offer_bonus_feature: str = Field(
+        "pronunciation_feedback", description="Feature lent with an offer ('' for no bonus)."
+    )
+    billing_offer_bonus_days: int = Field(7, description="How long the offer's bonus lasts.")
+    billing_followup_template: str = Field(
+        "espaluz_plus_followup", description="Approved template for a follow-up outside the 24 h window."
+    )
+
+    # LLM providers (espaluz.llm). Base URLs: empty = the SDK's default; tests point them at local servers.
     groq_api_key: SecretStr = SecretStr("")
     anthropic_api_key: SecretStr = SecretStr("")
+    groq_base_url: str = ""
+    anthropic_base_url: str = ""
+    groq_model: str = Field("llama-3.3-70b-versatile", description="Grammar expert, open exercises.")
+    groq_intent_model: str = Field("llama-3.1-8b-instant", description="Intent classifier (fast).")
+    claude_model: str = Field("claude-sonnet-4-5", description="Conversation partner, culture guide.")
+    llm_groq_timeout_seconds: float = Field(2.5, description="Deadline of one Groq call.")
+    llm_claude_timeout_seconds: float = Field(6.0, description="Deadline of one Claude call.")
+    llm_turn_deadline_seconds: float = Field(8.0, description="All LLM work of one turn, fallbacks included.")
+    llm_cache_ttl_seconds: int = Field(30 * 24 * 3600, description="Cached explanations and culture notes.")
+    llm_prices: dict[str, dict[str, float]] = Field(
+        default_factory=lambda: {
+            "llama-3.3-70b-versatile": {"in": 0.59, "out": 0.79},
+            "llama-3.1-8b-instant": {"in": 0.05, "out": 0.08},
+            "claude-sonnet-4-5": {"in": 3.0, "out": 15.0, "cache_read": 0.30, "cache_write": 3.75},
+        },
+        description='USD per million tokens by model, JSON: {"model": {"in", "out", "cache_read"?, ...}}.',
+    )
 
     # Modal
     modal_token_id: SecretStr = SecretStr("")
     modal_token_secret: SecretStr = SecretStr("")
+    # The deployed GPU app (gpu/): the tutor looks up modal.Cls.from_name(MODAL_APP_NAME, MODAL_CLASS_NAME).
+    modal_app_name: str = "espaluz-voice"
+    modal_class_name: str = "Pronunciation"
+    modal_gpu: str = Field("L4", description="GPU type of the voice app (gpu/app.py reads it at deploy).")
+    modal_scaledown_window_seconds: int = Field(300, description="Idle seconds before a GPU container stops.")
+
+    # Voice (espaluz.voice): routing thresholds, limits, model voice, retention
+    voice_fast_max_seconds: float = Field(
+        5.0, description="Free-speech clips shorter than this may use Groq."
+    )
+    voice_fast_min_snr_db: float = Field(20.0, description="...and only when cleaner than this (dB SNR).")
+    voice_max_bytes: int = Field(16 * 1024 * 1024, description="Larger voice notes are refused politely.")
+    voice_max_seconds: float = Field(120.0, description="Longer voice notes are refused politely.")
+    voice_groq_model: str = "whisper-large-v3-turbo"
+    voice_groq_timeout_seconds: float = Field(10.0, description="Deadline of one Groq transcription.")
+    voice_modal_timeout_seconds: float = Field(60.0, description="Deadline of one Modal assessment.")
+    voice_tts: Literal["espeak", "polly"] = Field("espeak", description="Model pronunciation voice.")
+    polly_voice_latam: str = Field("Mia", description="Amazon Polly neural voice for Latin American Spanish.")
+    polly_voice_spain: str = Field("Lucia", description="Amazon Polly neural voice for Spain.")
+    audio_retention_days: int = Field(30, description="Learners' audio is deleted after this many days.")
+
+    # Operations (espaluz.ops)
+    whatsapp_business_account_id: str = Field(
+        "", description="WABA id: `espaluz templates check` lists its message templates."
+    )
+    audio_bucket: str = Field("", description="S3 bucket for voice audio (expires by lifecycle rule).")
 
     # Infrastructure
     database_url: str = ""
     redis_url: str = ""
     queue_url: str = ""
+    database_behind_proxy: bool = Field(
+        False, description="RDS Proxy in front: psycopg's automatic prepared statements are turned off."
+    )
     espaluz_data_dir: Path = Field(default_factory=default_data_dir)
 
     # Behaviour
     dedupe_ttl_seconds: int = Field(7 * 24 * 3600, description="How long a seen wamid is remembered.")
+    tutor_onboarding: bool = Field(True, description="New learners answer a few setup questions first.")
+    turn_claim_timeout_seconds: float = Field(
+        90.0, description="A turn claimed longer ago was abandoned; must exceed the tutor's Lambda timeout."
+    )
     conversation_ttl_seconds: int = Field(
         24 * 3600, description="Conversation state follows the 24 h window."
     )
     log_level: str = "INFO"
 
+    # Pedagogical memory (espaluz.memory). The dimension is fixed per deployment by the schema (migration
+    # 0003: vector(512)); a mismatch is an error at startup, and changing it is a migration.
+    embedder: str = Field("deterministic", description="deterministic | bedrock | local")
+    embedding_dim: int = Field(512, description="Must equal the vector(N) column of the memories table.")
+    bedrock_embedding_model_id: str = "amazon.titan-embed-text-v2:0"
+    bedrock_region: str = Field("", description="Bedrock region; empty: boto3's default (AWS_REGION).")
+    memory_context_tokens: int = Field(1500, description="Token budget of the memory context for a turn.")
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings (cached; see module docstring)."""
+    """The process-wide settings (cached; see module docstring).
+
+    In Lambda, ``ESPALUZ_SECRETS`` names Secrets Manager secrets; they are read here, once per container,
+    into the environment before the settings are built (``espaluz.ops.secrets``, imported only then)."""
+    if os.environ.get("ESPALUZ_SECRETS"):
+        from espaluz.ops.secrets import load_secrets
+
+        load_secrets()
     return Settings()

@@ -29,6 +29,17 @@ from espaluz.config import get_settings
 from espaluz.storage.postgres import close_pools, migrate
 
 EVENTS = Path(__file__).parent / "events"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
 APP_SECRET = "test-app-secret"  # fake, for fixtures only
 VERIFY_TOKEN = "test-verify-token"
 ACCESS_TOKEN = "test-access-token"
@@ -152,8 +163,10 @@ class GraphEmulator:
     def messages(self) -> list[dict[str, Any]]:
         return [i for i in self.outbox() if i["kind"] == "message"]
 
-    def fail_next(self, code: int, status: int = 400, count: int = 1, message: str = "injected") -> None:
-        spec = {"code": code, "status": status, "count": count, "message": message}
+    def fail_next(
+        self, code: int, status: int = 400, count: int = 1, message: str = "injected", on: str = "send"
+    ) -> None:
+        spec = {"code": code, "status": status, "count": count, "message": message, "on": on}
         httpx.post(f"{self.base_url}/dev/emulator/failures", json=spec).raise_for_status()
 
 
@@ -229,6 +242,13 @@ def function_env(
         WHATSAPP_PHONE_NUMBER_ID=PHONE_NUMBER_ID,
         WHATSAPP_GRAPH_URL=graph_emulator.graph_url,
         STRIPE_WEBHOOK_SECRET=STRIPE_SECRET,
+        # Turns follow each other within milliseconds here; the 6 s per-learner pace and the retry
+        # backoff are tested on a fake clock (tests/unit/test_sender.py), not slept through.
+        WHATSAPP_LEARNER_INTERVAL_SECONDS="0",
+        # Onboarding questions come first for a new learner; the tests of other features start after
+        # them (tests/functional/test_tutor_commands.py and test_tutor_onboarding.py turn it on).
+        TUTOR_ONBOARDING="false",
+        WHATSAPP_SEND_BACKOFF_SECONDS="0.01",
     )
     yield setenv
     reset()
@@ -244,3 +264,19 @@ def lambda_context() -> Any:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # The browser test is the slowest; run it last so quick failures show first.
     items.sort(key=lambda item: 1 if item.get_closest_marker("browser") else 0)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Debian Chromium for every browser test of the run: Playwright's sync API allows one
+    instance per thread, so a second ``sync_playwright()`` while this one lives would fail."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()

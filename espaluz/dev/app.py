@@ -23,6 +23,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from espaluz.dev import gateway
+from espaluz.dev.checkout import StripeEmulator, stripe_router
 from espaluz.dev.emulator import EmulatorStore, graph_router
 from espaluz.dev.settings import DEFAULT_LEARNER, DISPLAY_PHONE_NUMBER, PHONE_NUMBER_ID, DevSecrets
 from espaluz.dev.simulator import Phone, SimulatorInputError
@@ -88,6 +89,12 @@ def create_app(ctx: DevContext) -> FastAPI:
     app.state.worker = worker
     app.state.store = store
     app.include_router(graph_router(store))
+    # The Stripe stand-in (API and checkout page) for a stack without Stripe keys.
+    stripe_emulator = StripeEmulator(
+        ctx.base_url, f"{ctx.base_url}/webhooks/stripe", ctx.secrets.stripe_webhook_secret
+    )
+    app.state.stripe = stripe_emulator
+    app.include_router(stripe_router(stripe_emulator))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", include_in_schema=False)

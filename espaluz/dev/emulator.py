@@ -32,6 +32,7 @@ from espaluz.whatsapp import outgoing
 MEDIA_URL_TTL_SECONDS = 300
 OUTBOX_KEY = "dev:outbox"
 FAILURES_KEY = "dev:emulator:failures"
+TEMPLATES_KEY = "dev:emulator:templates"
 
 
 def meta_error(status: int, code: int, message: str, subcode: int | None = None) -> JSONResponse:
@@ -90,13 +91,33 @@ class EmulatorStore:
             self.url_secret.encode(), f"{media_id}:{expires}".encode(), hashlib.sha256
         ).hexdigest()
 
-    def add_failures(self, status: int, code: int, count: int, message: str) -> None:
+    def add_failures(self, status: int, code: int, count: int, message: str, on: str = "send") -> None:
+        """Queue ``count`` failures for the next calls to an endpoint: ``send`` or ``download``."""
         for _ in range(count):
-            self.redis.rpush(FAILURES_KEY, json.dumps({"status": status, "code": code, "message": message}))
+            spec = {"status": status, "code": code, "message": message}
+            self.redis.rpush(f"{FAILURES_KEY}:{on}", json.dumps(spec))
 
-    def next_failure(self) -> dict[str, Any] | None:
-        raw = self.redis.lpop(FAILURES_KEY)
+    def next_failure(self, on: str = "send") -> dict[str, Any] | None:
+        raw = self.redis.lpop(f"{FAILURES_KEY}:{on}")
         return json.loads(raw) if raw else None
+
+    def set_templates(self, templates: list[dict[str, Any]]) -> None:
+        """What ``GET /{waba_id}/message_templates`` answers (each: name, language, status, category)."""
+        self.redis.set(TEMPLATES_KEY, json.dumps(templates))
+
+    def templates(self) -> list[dict[str, Any]]:
+        """The templates set, or by default the tutor's required ones, all APPROVED."""
+        raw = self.redis.get(TEMPLATES_KEY)
+        if raw is not None:
+            data: list[dict[str, Any]] = json.loads(raw)
+            return data
+        from espaluz.config import get_settings
+        from espaluz.ops.templates import required_templates
+
+        return [
+            {"name": r.name, "language": r.language, "status": "APPROVED", "category": "UTILITY"}
+            for r in required_templates(get_settings())
+        ]
 
 
 def _authorised(request: Request, store: EmulatorStore) -> bool:
@@ -122,6 +143,16 @@ def _validate_send(body: dict[str, Any]) -> str | None:
         rows = [r for s in inter.get("action", {}).get("sections", []) for r in s.get("rows", [])]
         if len(rows) > outgoing.MAX_LIST_ROWS:
             return "too many list rows"
+        if inter.get("type") == "cta_url":
+            params = inter.get("action", {}).get("parameters", {})
+            if not params.get("url") or not 0 < len(params.get("display_text", "")) <= 20:
+                return "cta_url needs a url and a display_text of 1 to 20 characters"
+    if kind == "template":
+        template = body["template"]
+        if not template.get("name") or not template.get("language", {}).get("code"):
+            return "a template needs a name and a language code"
+    if kind in ("audio", "image") and not (body[kind].get("id") or body[kind].get("link")):
+        return f"the {kind} needs an id or a link"
     return None
 
 
@@ -175,6 +206,29 @@ def graph_router(store: EmulatorStore) -> APIRouter:
             {"messaging_product": "whatsapp", "contacts": [contact], "messages": [{"id": wamid}]}
         )
 
+    @router.get("/graph/{version}/{waba_id}/message_templates")
+    async def message_templates(
+        waba_id: str, request: Request, limit: int = 25, after: int = 0, fields: str = ""
+    ) -> Response:
+        """Meta's template list: ``data`` plus cursor paging (``after`` is an offset here)."""
+        if not _authorised(request, store):
+            return meta_error(401, 190, "Invalid OAuth access token")
+        if not waba_id.isdigit():
+            return meta_error(400, 100, "Unsupported get request: unknown WhatsApp Business Account")
+        items = store.templates()
+        page = [{**t, "id": str(after + i + 1)} for i, t in enumerate(items[after : after + max(limit, 1)])]
+        body: dict[str, Any] = {"data": page, "paging": {"cursors": {"after": str(after + len(page))}}}
+        if after + len(page) < len(items):
+            query = f"limit={limit}&after={after + len(page)}" + (f"&fields={fields}" if fields else "")
+            body["paging"]["next"] = f"{str(request.url).split('?')[0]}?{query}"
+        return JSONResponse(body)
+
+    @router.post("/dev/emulator/templates")
+    async def set_templates(request: Request) -> Response:
+        templates = await request.json()
+        store.set_templates(list(templates))
+        return JSONResponse({"templates": len(templates)})
+
     @router.post("/graph/{version}/{phone_number_id}/media")
     async def upload(
         phone_number_id: str,
@@ -207,6 +261,9 @@ def graph_router(store: EmulatorStore) -> APIRouter:
             return meta_error(401, 190, "Invalid OAuth access token")
         if not hmac.compare_digest(sig, store.url_signature(media_id, expires)) or expires < time.time():
             return meta_error(404, 131052, "Media download error: URL expired")
+        failure = store.next_failure("download")
+        if failure:
+            return meta_error(failure["status"], failure["code"], failure["message"])
         found = store.media(media_id)
         if found is None:
             return meta_error(404, 131052, "Media not found")
@@ -246,6 +303,7 @@ def graph_router(store: EmulatorStore) -> APIRouter:
             int(spec["code"]),
             int(spec.get("count", 1)),
             str(spec.get("message", "injected failure")),
+            str(spec.get("on", "send")),
         )
         return JSONResponse({"queued": int(spec.get("count", 1))})
 

@@ -12,6 +12,7 @@ from pathlib import Path
 PHONE_NUMBER_ID = "100000000000001"
 DISPLAY_PHONE_NUMBER = "15550100001"
 DEFAULT_LEARNER = {"wa_id": "15550000001", "name": "Ana"}
+LOCAL_STRIPE_KEY = "sk_test_local"  # fake; the local Stripe emulator accepts any sk_ key
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ def apply_environment(
         }
     )
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "espaluz-local")
+    if os.environ.get("STRIPE_API_KEY", LOCAL_STRIPE_KEY) == LOCAL_STRIPE_KEY:
+        # No Stripe keys: the local Stripe emulator and checkout page (espaluz.dev.checkout) stand in.
+        os.environ.update({"STRIPE_API_KEY": LOCAL_STRIPE_KEY, "STRIPE_API_BASE": f"{base_url}/stripe"})
     from espaluz.config import get_settings
 
     get_settings.cache_clear()

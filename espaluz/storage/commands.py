@@ -1,4 +1,5 @@
-"""``espaluz migrate`` and ``espaluz learner show``: database commands for operators and the local stack.
+"""``espaluz migrate`` and ``espaluz learner show|delete``: database commands for operators and the local
+stack.
 
 Both use ``DATABASE_URL`` when set, else the local stack's embedded database under ``ESPALUZ_DATA_DIR``
 (started for the command and stopped after it)."""
@@ -50,7 +51,7 @@ def migrate() -> None:
 
 @click.group()
 def learner() -> None:
-    """Inspect learners."""
+    """Inspect learners, and delete them on request."""
 
 
 @learner.command("show")
@@ -76,3 +77,38 @@ def show(whatsapp_id: str, as_json: bool) -> None:
     else:
         for key, value in data.items():
             click.echo(f"{key:16} {value}")
+
+
+@learner.command("delete")
+@click.argument("whatsapp_id")
+@click.option("--yes", is_flag=True, help="Delete without asking (required when not on a terminal).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+def delete(whatsapp_id: str, yes: bool, as_json: bool) -> None:
+    """Delete a learner and everything keyed to them (a data-deletion request).
+
+    The learner row goes, and with it (ON DELETE CASCADE) their turns, drill attempts, billing rows,
+    offers and preferences; their conversation state in Redis too when ``REDIS_URL`` is set (it expires
+    within 24 hours otherwise). Stripe keeps its own customer record: cancel or delete it in Stripe."""
+    import psycopg
+
+    from espaluz.storage import learners
+
+    with _database_url() as url, psycopg.connect(url) as conn:
+        found = learners.find(conn, whatsapp_id)
+        if found is None:
+            click.echo(json.dumps({"error": "no such learner"}) if as_json else "no such learner", err=True)
+            sys.exit(1)
+        if not yes and not click.confirm(f"Delete learner {found.id} and all their data?", default=False):
+            click.echo("not deleted", err=True)
+            sys.exit(1)
+        conn.execute("DELETE FROM learners WHERE id = %s", (found.id,))
+    state_deleted = False
+    redis_url = os.environ.get("REDIS_URL", "")
+    if redis_url:
+        from espaluz.storage.redis import get_redis
+        from espaluz.tutor.state import StateStore
+
+        StateStore(get_redis(redis_url), 0).delete(found.id)
+        state_deleted = True
+    result = {"deleted": str(found.id), "conversation_state_deleted": state_deleted}
+    click.echo(json.dumps(result) if as_json else f"deleted learner {found.id}")

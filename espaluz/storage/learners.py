@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -40,6 +41,9 @@ class Learner:
     native_language: str
     plan: str
     plan_status: str
+    last_inbound_at: datetime | None = None
+    opted_out: bool = False
+    marketing_opt_out: bool = False
     is_new: bool = False
 
     def to_json(self) -> dict[str, Any]:
@@ -58,12 +62,20 @@ class Learner:
 
 _COLUMNS = (
     "id, wa_id, bsuid, display_name, business_phone_number_id, level, dialect, native_language, "
-    "plan, plan_status"
+    "plan, plan_status, last_inbound_at, opted_out_at IS NOT NULL AS opted_out, marketing_opt_out"
 )
 
 
 def _learner(row: dict[str, Any], is_new: bool = False) -> Learner:
     return Learner(**row, is_new=is_new)
+
+
+def get(conn: psycopg.Connection[Any], learner_id: UUID) -> Learner | None:
+    """The learner with this internal id, if any."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(f"SELECT {_COLUMNS} FROM learners WHERE id = %s", (learner_id,))  # noqa: S608
+        row = cur.fetchone()
+    return _learner(row) if row else None
 
 
 def find(conn: psycopg.Connection[Any], whatsapp_id: str) -> Learner | None:
@@ -77,11 +89,17 @@ def find(conn: psycopg.Connection[Any], whatsapp_id: str) -> Learner | None:
     return _learner(row) if row else None
 
 
-def upsert(conn: psycopg.Connection[Any], identity: Identity, phone_number_id: str) -> Learner:
+def upsert(
+    conn: psycopg.Connection[Any],
+    identity: Identity,
+    phone_number_id: str,
+    inbound_at: datetime | None = None,
+) -> Learner:
     """Find the learner by BSUID or wa_id (filling in whichever was missing), or create one.
 
-    Records the time of this inbound message (the start of WhatsApp's 24-hour window). The caller owns
-    the transaction.
+    Records the time of this inbound message (``inbound_at``, the message's own timestamp; default now)
+    as the start of WhatsApp's 24-hour window; a late or redriven older message never moves it back.
+    The caller owns the transaction.
     """
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
@@ -97,9 +115,9 @@ def upsert(conn: psycopg.Connection[Any], identity: Identity, phone_number_id: s
             cur.execute(
                 f"""INSERT INTO learners (wa_id, bsuid, display_name, business_phone_number_id,
                                           last_inbound_at)
-                    VALUES (%s, %s, %s, %s, now())
+                    VALUES (%s, %s, %s, %s, COALESCE(%s, now()))
                     RETURNING {_COLUMNS}""",  # noqa: S608
-                (identity.wa_id, identity.bsuid, identity.name, phone_number_id),
+                (identity.wa_id, identity.bsuid, identity.name, phone_number_id, inbound_at),
             )
             created = cur.fetchone()
             assert created is not None
@@ -110,7 +128,7 @@ def upsert(conn: psycopg.Connection[Any], identity: Identity, phone_number_id: s
                     bsuid = COALESCE(bsuid, %(bsuid)s),
                     display_name = CASE WHEN %(name)s <> '' THEN %(name)s ELSE display_name END,
                     business_phone_number_id = %(pnid)s,
-                    last_inbound_at = now()
+                    last_inbound_at = GREATEST(last_inbound_at, COALESCE(%(at)s, now()))
                 WHERE id = %(id)s
                 RETURNING {_COLUMNS}""",  # noqa: S608
             {
@@ -118,9 +136,58 @@ def upsert(conn: psycopg.Connection[Any], identity: Identity, phone_number_id: s
                 "bsuid": identity.bsuid,
                 "name": identity.name,
                 "pnid": phone_number_id,
+                "at": inbound_at,
                 "id": row["id"],
             },
         )
         updated = cur.fetchone()
         assert updated is not None
         return _learner(updated)
+
+
+def set_opted_out(conn: psycopg.Connection[Any], learner_id: UUID, opted_out: bool) -> None:
+    """STOP/BAJA (``True``) or ALTA/START (``False``): whether proactive messages may reach the learner."""
+    conn.execute(
+        "UPDATE learners SET opted_out_at = CASE WHEN %s THEN COALESCE(opted_out_at, now()) END"
+        " WHERE id = %s",
+        (opted_out, learner_id),
+    )
+
+
+def set_marketing_opt_out(
+    conn: psycopg.Connection[Any], learner_id: UUID, opted_out: bool, at: datetime | None = None
+) -> bool:
+    """The learner's "stop promotions" choice (``user_preferences`` webhook, or error 131050), made at
+    ``at`` (default now). Preference webhooks arrive in any order: an older choice than the one recorded
+    changes nothing. Returns whether it was applied."""
+    applied = conn.execute(
+        """UPDATE learners SET marketing_opt_out = %(out)s, marketing_pref_at = COALESCE(%(at)s, now())
+           WHERE id = %(id)s
+             AND (marketing_pref_at IS NULL OR marketing_pref_at <= COALESCE(%(at)s, now()))""",
+        {"out": opted_out, "at": at, "id": learner_id},
+    ).rowcount
+    return bool(applied)
+
+
+def find_identity(conn: psycopg.Connection[Any], bsuid: str | None, wa_id: str | None) -> Learner | None:
+    """The learner with this BSUID, else with this wa_id (for updates that are not messages)."""
+    for whatsapp_id in (bsuid, wa_id):
+        if whatsapp_id:
+            found = find(conn, whatsapp_id)
+            if found is not None:
+                return found
+    return None
+
+
+def change_identity(
+    conn: psycopg.Connection[Any], learner_id: UUID, *, wa_id: str | None = None, bsuid: str | None = None
+) -> None:
+    """Record a changed phone number or BSUID (a ``system`` message). Another learner row that already
+    holds the new identifier keeps it (a number recycled to someone else is not merged silently)."""
+    conn.execute(
+        """UPDATE learners SET wa_id = COALESCE(%(wa_id)s, wa_id), bsuid = COALESCE(%(bsuid)s, bsuid)
+           WHERE id = %(id)s
+             AND NOT EXISTS (SELECT 1 FROM learners o WHERE o.id <> %(id)s
+                             AND (o.wa_id = %(wa_id)s OR o.bsuid = %(bsuid)s))""",
+        {"wa_id": wa_id, "bsuid": bsuid, "id": learner_id},
+    )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 from psycopg_pool import ConnectionPool
 
@@ -37,10 +38,22 @@ def get_pool(url: str, max_size: int = 4) -> ConnectionPool:
                 open=True,
                 timeout=10.0,
                 check=ConnectionPool.check_connection,
-                kwargs={"connect_timeout": 5},
+                kwargs=connection_kwargs(),
             )
             _POOLS[(url, max_size)] = pool
         return pool
+
+
+def connection_kwargs() -> dict[str, Any]:
+    """psycopg connection options. Behind RDS Proxy (``DATABASE_BEHIND_PROXY``), automatic prepared
+    statements are off (``prepare_threshold=None``): a prepared statement pins the client to one backend
+    connection, which defeats the proxy's multiplexing."""
+    from espaluz.config import get_settings
+
+    kwargs: dict[str, Any] = {"connect_timeout": 5}
+    if get_settings().database_behind_proxy:
+        kwargs["prepare_threshold"] = None
+    return kwargs
 
 
 def close_pools() -> None:

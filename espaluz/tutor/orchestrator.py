@@ -169,6 +169,13 @@ def _help_text(llm_available: bool) -> str:
         "*Espaluz* — así funciono:",
         "• *practicar*: un ejercicio de conjugación.",
         "• Responde con la forma del verbo y te corrijo al momento.",
+        "• *pronunciar*: un ejercicio de pronunciación (me mandas una nota de voz).",
+        "• *progreso*: tu avance de la semana, con un gráfico.",
+        "• *nivel* / *perfil*: cambia tu nivel o tus preferencias.",
+        "• *memoria*: lo que recuerdo de ti (y puedes hacer que lo olvide).",
+        "• *exportar* / *borrar*: tus datos, para llevártelos o borrarlos.",
+        "• *plan*: el plan de pago y tu suscripción.",
+        "• *baja*: no te envío recordatorios ni ofertas (*alta* para volver).",
         "• *ayuda*: este mensaje.",
     ]
     if not llm_available:

@@ -32,6 +32,8 @@ class ConversationState:
     turns: int = 0
     correct_streak: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    # The text the learner's next voice note should say ("pronunciar"); None when no exercise is open.
+    pending_pronunciation: str | None = None
 
     @classmethod
     def from_json(cls, raw: str | bytes | None) -> ConversationState:
@@ -44,6 +46,7 @@ class ConversationState:
             turns=int(data.get("turns", 0)),
             correct_streak=int(data.get("correct_streak", 0)),
             extra=dict(data.get("extra", {})),
+            pending_pronunciation=data.get("pending_pronunciation") or None,
         )
 
     def to_json(self) -> str:

@@ -7,12 +7,14 @@ Retry and pacing policy belong to the caller (the send policy), not to this laye
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from espaluz.whatsapp.outgoing import Recipient, Reply
+from espaluz.whatsapp.outgoing import VOICE_MIME, Recipient, Sendable, check_voice_note
 
 
 class GraphAPIError(Exception):
@@ -51,6 +53,12 @@ class ServerError(GraphAPIError):
     retryable = True
 
 
+class MediaUnavailable(GraphAPIError):
+    """131052 (download failed or the URL expired), 131053 (upload failed); a fresh URL may work."""
+
+    retryable = True
+
+
 class AuthError(GraphAPIError):
     """190 or 401: the access token is invalid or expired; an operator must act."""
 
@@ -65,6 +73,8 @@ _BY_CODE: dict[int, type[GraphAPIError]] = {
     131050: MarketingOptOut,
     131026: RecipientUnavailable,
     131062: RecipientUnavailable,
+    131052: MediaUnavailable,
+    131053: MediaUnavailable,
     131000: ServerError,
     131016: ServerError,
     190: AuthError,
@@ -122,9 +132,9 @@ class GraphClient:
         result: dict[str, Any] = response.json()
         return result
 
-    def send(self, phone_number_id: str, recipient: Recipient, reply: Reply) -> str:
+    def send(self, phone_number_id: str, recipient: Recipient, message: Sendable) -> str:
         """Send one message from ``phone_number_id``; returns its wamid."""
-        body = {**reply.payload(), **recipient.fields()}
+        body = {**message.payload(), **recipient.fields()}
         result = self._post(f"{phone_number_id}/messages", json=body)
         return str(result["messages"][0]["id"])
 
@@ -156,6 +166,36 @@ class GraphClient:
         return MediaInfo(
             str(info["id"]), str(info["url"]), str(info.get("mime_type", "")), int(info.get("file_size", 0))
         )
+
+    def upload_voice_note(self, phone_number_id: str, ogg_opus: bytes) -> str:
+        """Upload audio for a voice note after checking WhatsApp's rules for one (OGG/Opus, 512 KB)."""
+        check_voice_note(ogg_opus, VOICE_MIME)
+        return self.upload_media(phone_number_id, ogg_opus, "audio/ogg; codecs=opus", "voice.ogg")
+
+    def fetch_media(
+        self,
+        media_id: str,
+        *,
+        attempts: int = 4,
+        backoff: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> tuple[MediaInfo, bytes]:
+        """Download an inbound media file now (its URL lives 5 minutes).
+
+        Each attempt asks for a fresh URL, so an expired one is simply replaced; retryable failures
+        (5xx, timeouts, an expired or failed download) back off exponentially, permanent ones (an unknown
+        id, a bad token) raise at once.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                info = self.media_info(media_id)
+                return info, self.download(info.url)
+            except GraphAPIError as exc:
+                expired = exc.status in (403, 404, 410) and exc.code in (0, 131052)
+                if not (exc.retryable or expired) or attempt == attempts:
+                    raise
+                sleep(backoff * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
 
     def download(self, url: str) -> bytes:
         try:

@@ -1,9 +1,15 @@
 """The webhook function's core: verify, parse, drop duplicates, enqueue, answer.
 
-Contract with Meta: answer 200 only once every message of the payload is safely in the queue; on an
-enqueue failure answer 503 so Meta retries (it retries for days). Duplicates (same wamid) are dropped
-here for a week (Redis), beyond SQS's five-minute deduplication window. Statuses of messages we sent
-never start a tutor turn: they update a small delivery record in Redis.
+Contract with Meta: answer 200 only once every update of the payload is safely in the queue; on an
+enqueue failure answer 503 so Meta retries (it retries for days). Duplicates are dropped here for a week
+(Redis), beyond SQS's five-minute deduplication window.
+
+What goes on the queue, one ``InboundEnvelope`` each, grouped by learner (FIFO order per learner):
+- every item of ``value.messages``, whatever its type (text, media, reactions, system, unsupported...):
+  ``kind="message"``; the tutor decides what deserves an answer;
+- every item of ``value.user_preferences`` (marketing stop/resume): ``kind="preference"``;
+- every item of ``value.user_id_update`` (a BSUID replaced): ``kind="identity"``.
+Statuses of messages we sent never start a tutor turn: they update a small delivery record in Redis.
 
 Privacy: nothing logged here carries a phone number, a BSUID or message text.
 """
@@ -14,42 +20,71 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from espaluz.httpapi import Request, Response
 from espaluz.queue.base import Queue, QueueError, QueueMessage
 from espaluz.whatsapp import signature
-from espaluz.whatsapp.models import Contact, Message, Status, Value, WebhookPayload
+from espaluz.whatsapp.models import (
+    Contact,
+    Message,
+    Sender,
+    Status,
+    UserIdUpdate,
+    UserPreference,
+    Value,
+    WebhookPayload,
+    sender_of,
+)
 
 if TYPE_CHECKING:
     import redis
 
 logger = logging.getLogger(__name__)
 
-ENVELOPE_VERSION = 1
+ENVELOPE_VERSION = 2
 # A later status never goes back to an earlier one, whatever order Meta delivers them in.
 STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "played": 4, "failed": 5, "deleted": 6}
+# SQS accepts dedup ids of 1..128 printable ASCII characters; anything else is hashed.
+_SQS_DEDUP_ID = re.compile(r"[!-~]{1,128}")
+_FIELD_NAME = re.compile(r"[a-z_]{1,64}")
+
+EnvelopeKind = Literal["message", "preference", "identity", "notice"]
 
 
 class InboundEnvelope(BaseModel):
-    """What the webhook puts on the queue for one inbound message."""
+    """What the webhook puts on the queue for one inbound update.
+
+    ``kind`` says which: ``"message"`` (``message`` holds the ``Message`` as Meta sent it),
+    ``"preference"`` or ``"identity"`` (``update`` holds the ``UserPreference`` / ``UserIdUpdate``,
+    ``message`` is empty), or ``"notice"``: a message another function owes the learner (billing), put on
+    the queue by ``notice_message`` so it leaves through the tutor's send policy. ``wamid`` is the
+    update's unique id: the message's wamid, or for the other kinds a synthetic id (``pref.<hash>`` /
+    ``uidu.<hash>`` / ``notice.<event>.<kind>``) that is stable across retries. Envelopes of version 1
+    (no ``kind``) read as messages.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     v: int = ENVELOPE_VERSION
+    kind: EnvelopeKind = "message"
     wamid: str
     phone_number_id: str
     display_phone_number: str = ""
     learner_key: str
     bsuid: str | None = None
+    parent_bsuid: str | None = None
     wa_id: str | None = None
     name: str = ""
-    message: dict[str, Any]
+    username: str | None = None
+    message: dict[str, Any] = {}
+    update: dict[str, Any] | None = None
     received_at: float
 
 
@@ -59,6 +94,15 @@ def learner_key(identity_material: str, key: str) -> str:
     Group ids show in the AWS console and in logs, so they must not be the phone number.
     """
     return hmac.new(key.encode(), identity_material.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _content_id(prefix: str, phone_number_id: str, item: BaseModel) -> str:
+    """A deterministic id for an update that has none of its own: same content, same id (Meta's retries
+    of one preference change dedupe; a later stop/resume has a new timestamp, hence a new id)."""
+    content = json.dumps(
+        [phone_number_id, item.model_dump(mode="json", exclude_none=True)], sort_keys=True, default=str
+    )
+    return f"{prefix}.{hashlib.sha256(content.encode()).hexdigest()[:40]}"
 
 
 @dataclass
@@ -73,7 +117,8 @@ class WebhookService:
     # GET /webhooks/whatsapp
     def verify_subscription(self, request: Request) -> Response:
         q = request.query
-        token_ok = hmac.compare_digest(q.get("hub.verify_token", "").encode(), self.verify_token.encode())
+        token = q.get("hub.verify_token", "").encode("utf-8", "surrogatepass")
+        token_ok = hmac.compare_digest(token, self.verify_token.encode())
         if q.get("hub.mode") == "subscribe" and self.verify_token and token_ok and "hub.challenge" in q:
             return Response(200, q["hub.challenge"], content_type="text/plain")
         return Response.error(403, "verification failed")
@@ -86,12 +131,11 @@ class WebhookService:
             signature.verify(request.body, request.header(signature.HEADER), self.app_secret)
         except signature.SignatureMissing:
             return Response.error(401, "missing signature")
-        except signature.SignatureMismatch:
+        except (signature.SignatureMismatch, UnicodeError):
             logger.warning("webhook signature mismatch")
             return Response.error(403, "bad signature")
-        try:
-            document = json.loads(request.body)
-        except (ValueError, UnicodeDecodeError):
+        document = _parse_json(request.body)
+        if document is None:
             return Response.error(400, "body is not JSON")
         try:
             payload = WebhookPayload.model_validate(document)
@@ -117,50 +161,109 @@ class WebhookService:
             return Response.error(503, "state unavailable")
         logger.info(
             "webhook accepted",
-            extra={"messages": len(envelopes), "enqueued": len(fresh), "statuses": len(statuses)},
+            extra={
+                "updates": len(envelopes),
+                "enqueued": len(fresh),
+                "statuses": len(statuses),
+                "wamids": [e.wamid for e in fresh],
+            },
         )
         return Response.json(200, {"accepted": len(fresh)})
 
     def _collect(self, payload: WebhookPayload) -> tuple[list[InboundEnvelope], list[Status]]:
+        """Envelopes for every message, preference and identity update, in payload order."""
         envelopes: list[InboundEnvelope] = []
         statuses: list[Status] = []
         now = time.time()
         for entry in payload.entry:
             for change in entry.changes:
-                if change.field != "messages" or not isinstance(change.value, Value):
+                if not isinstance(change.value, Value):
+                    field = change.field if _FIELD_NAME.fullmatch(change.field) else "?"
+                    logger.info("webhook change of unknown shape ignored", extra={"field": field})
                     continue
                 value = change.value
                 statuses.extend(value.statuses)
                 for message in value.messages:
-                    envelope = self._envelope(value, message, now)
-                    if envelope is not None:
-                        envelopes.append(envelope)
+                    self._append(envelopes, self._message_envelope(value, message, now))
+                for preference in value.user_preferences:
+                    self._append(envelopes, self._preference_envelope(value, preference, now))
+                for update in value.user_id_update:
+                    self._append(envelopes, self._identity_envelope(value, update, now))
         return envelopes, statuses
 
-    def _envelope(self, value: Value, message: Message, now: float) -> InboundEnvelope | None:
-        contact = _contact_for(value.contacts, message)
-        bsuid = message.from_user_id or (contact.user_id if contact else None)
-        wa_id = message.from_ or (contact.wa_id if contact else None)
-        if not (bsuid or wa_id):
-            logger.warning("message without sender identity dropped", extra={"type": message.type})
-            return None
-        material = f"bsuid:{bsuid}" if bsuid else f"wa:{wa_id}"
+    @staticmethod
+    def _append(envelopes: list[InboundEnvelope], envelope: InboundEnvelope | None) -> None:
+        if envelope is not None:
+            envelopes.append(envelope)
+
+    def _envelope(
+        self, value: Value, sender: Sender, wamid: str, now: float, **content: Any
+    ) -> InboundEnvelope:
         return InboundEnvelope(
-            wamid=message.id,
+            wamid=wamid,
             phone_number_id=value.metadata.phone_number_id,
             display_phone_number=value.metadata.display_phone_number,
-            learner_key=learner_key(material, self.app_secret),
-            bsuid=bsuid,
-            wa_id=wa_id,
-            name=contact.profile.name if contact else "",
-            message=message.model_dump(mode="json", by_alias=True, exclude_none=True),
+            learner_key=learner_key(sender.key_material, self.app_secret),
+            bsuid=sender.bsuid,
+            parent_bsuid=sender.parent_bsuid,
+            wa_id=sender.wa_id,
+            name=sender.name,
+            username=sender.username,
             received_at=now,
+            **content,
         )
+
+    def _message_envelope(self, value: Value, message: Message, now: float) -> InboundEnvelope | None:
+        sender = sender_of(value, message)
+        if not sender.known:
+            logger.warning(
+                "message without sender identity dropped", extra={"wamid": message.id, "kind": message.kind}
+            )
+            return None
+        dumped = message.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return self._envelope(value, sender, message.id, now, message=dumped)
+
+    def _preference_envelope(
+        self, value: Value, preference: UserPreference, now: float
+    ) -> InboundEnvelope | None:
+        contact = _contact_matching(value, preference.user_id, preference.wa_id)
+        sender = Sender(
+            bsuid=preference.user_id or (contact.user_id if contact else None),
+            wa_id=preference.wa_id or (contact.wa_id if contact else None),
+            parent_bsuid=preference.parent_user_id or (contact.parent_user_id if contact else None),
+            name=contact.profile.name if contact else "",
+            username=contact.profile.username if contact else None,
+        )
+        if not sender.known:
+            logger.warning("preference without user identity dropped")
+            return None
+        wamid = _content_id("pref", value.metadata.phone_number_id, preference)
+        update = preference.model_dump(mode="json", exclude_none=True)
+        return self._envelope(value, sender, wamid, now, kind="preference", update=update)
+
+    def _identity_envelope(self, value: Value, change: UserIdUpdate, now: float) -> InboundEnvelope | None:
+        # Grouped with the *current* BSUID: the learner's next messages carry it, so the tutor sees the
+        # link between old and new id before them.
+        current = change.user_id.current
+        contact = _contact_matching(value, current, change.wa_id)
+        parent = change.parent_user_id.current if change.parent_user_id else None
+        sender = Sender(
+            bsuid=current or None,
+            wa_id=change.wa_id or (contact.wa_id if contact else None),
+            parent_bsuid=parent or None,
+            name=contact.profile.name if contact else "",
+            username=contact.profile.username if contact else None,
+        )
+        if not sender.known:
+            logger.warning("user id update without identity dropped")
+            return None
+        wamid = _content_id("uidu", value.metadata.phone_number_id, change)
+        update = change.model_dump(mode="json", exclude_none=True)
+        return self._envelope(value, sender, wamid, now, kind="identity", update=update)
 
     @staticmethod
     def _queue_message(e: InboundEnvelope) -> QueueMessage:
-        # SQS limits the dedup id to 128 characters; wamids are shorter, but hash anything longer.
-        dedup = e.wamid if len(e.wamid) <= 128 else hashlib.sha256(e.wamid.encode()).hexdigest()
+        dedup = e.wamid if _SQS_DEDUP_ID.fullmatch(e.wamid) else hashlib.sha256(e.wamid.encode()).hexdigest()
         return QueueMessage(body=e.model_dump_json(), group_id=e.learner_key, dedup_id=dedup)
 
     def _drop_seen(self, envelopes: list[InboundEnvelope]) -> list[InboundEnvelope]:
@@ -188,10 +291,23 @@ class WebhookService:
                 f"wa:status:{s.id}",
                 s.status,
                 STATUS_RANK.get(s.status, 0),
-                s.errors[0].code if s.errors else 0,
+                s.error_code or 0,
                 self.dedupe_ttl_seconds,
             )
         pipe.execute()
+
+
+def _parse_json(body: bytes) -> Any | None:
+    """The JSON document, or None when the body is not JSON text we can carry on (malformed, nested
+    beyond the parser's depth, or a lone surrogate escape, which is valid JSON but not valid Unicode and
+    would fail later when re-encoded for the queue or Redis)."""
+    try:
+        document = json.loads(body)
+        if b"\\ud" in body.lower():
+            json.dumps(document, ensure_ascii=False).encode()
+    except (ValueError, UnicodeError, RecursionError):
+        return None
+    return document
 
 
 # Keep the highest-ranked status (out-of-order deliveries cannot move a message back to "sent").
@@ -205,13 +321,11 @@ return 1
 """
 
 
-def _contact_for(contacts: list[Contact], message: Message) -> Contact | None:
-    for c in contacts:
-        if (message.from_user_id and c.user_id == message.from_user_id) or (
-            message.from_ and c.wa_id == message.from_
-        ):
+def _contact_matching(value: Value, bsuid: str | None, wa_id: str | None) -> Contact | None:
+    for c in value.contacts:
+        if (bsuid and c.user_id == bsuid) or (wa_id and c.wa_id == wa_id):
             return c
-    return contacts[0] if len(contacts) == 1 else None
+    return value.contacts[0] if len(value.contacts) == 1 else None
 
 
 def delivery_status(client: redis.Redis[bytes], wamid: str) -> Mapping[str, str]:
@@ -234,3 +348,19 @@ def build_service(settings: Any) -> WebhookService:
         max_body_bytes=settings.webhook_max_body_bytes,
         dedupe_ttl_seconds=settings.dedupe_ttl_seconds,
     )
+
+
+def notice_message(notice_id: str, learner_id: str, body: dict[str, Any]) -> QueueMessage:
+    """A queue message asking the tutor to deliver ``body`` (a Graph API message body without recipient)
+    to a learner, at most once per ``notice_id``. Grouped by the learner's internal id, which is not
+    personal data."""
+    envelope = InboundEnvelope(
+        kind="notice",
+        wamid=notice_id,
+        phone_number_id="",
+        learner_key=learner_id,
+        update={"learner_id": learner_id, "body": body},
+        received_at=time.time(),
+    )
+    dedup = hashlib.sha256(notice_id.encode()).hexdigest()
+    return QueueMessage(body=envelope.model_dump_json(), group_id=learner_id, dedup_id=dedup)

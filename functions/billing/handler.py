@@ -1,4 +1,11 @@
-"""Lambda entry point for Stripe webhooks (API Gateway HTTP API, payload v2): POST /webhooks/stripe."""
+"""Lambda entry point for Stripe webhooks (API Gateway HTTP API, payload v2): POST /webhooks/stripe.
+
+The service (``espaluz.billing.events``) is built on first use: Postgres pool, the Stripe client (for
+re-reading subscriptions and portal links) and the WhatsApp client for chat notices. It needs
+``STRIPE_WEBHOOK_SECRET``, ``STRIPE_API_KEY`` and ``DATABASE_URL``; without the first two every event is
+answered 500 so that Stripe keeps it and retries (for up to three days). ``WHATSAPP_ACCESS_TOKEN`` is
+optional: without it the notices are skipped and logged.
+"""
 
 from __future__ import annotations
 

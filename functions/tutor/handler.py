@@ -7,6 +7,7 @@ Other learners' messages in the same batch are unaffected.
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,8 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 
 from espaluz.config import get_settings
+from espaluz.ops import metrics
+from espaluz.ops.observability import configure_logging, correlate
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -21,6 +24,7 @@ if TYPE_CHECKING:
     from espaluz.tutor.processor import TutorProcessor
 
 logger = Logger(service="espaluz-tutor", log_uncaught_exceptions=True)
+configure_logging(logger)
 
 
 @lru_cache(maxsize=1)
@@ -31,6 +35,9 @@ def processor() -> TutorProcessor:
 
 
 def record_handler(record: SQSRecord) -> None:
+    # The deduplication id is the wamid (or a stable id for other updates): the correlation id of a turn.
+    correlate(logger, record.attributes.message_deduplication_id or record.message_id)
+    metrics.queue_age(metrics.queue_age_of(record.raw_event.get("attributes", {}), time.time()))
     processor().process(record.body)
 
 

@@ -13,11 +13,13 @@ from aws_lambda_powertools import Logger
 
 from espaluz.config import get_settings
 from espaluz.httpapi import Request, Response, dispatch
+from espaluz.ops.observability import configure_logging
 
 if TYPE_CHECKING:
     from espaluz.whatsapp.inbound import WebhookService
 
 logger = Logger(service="espaluz-webhook", log_uncaught_exceptions=True)
+configure_logging(logger)  # the library's records as JSON lines too (no personal data: see inbound.py)
 
 
 @lru_cache(maxsize=1)

@@ -1,27 +1,16 @@
 """Fixtures for the browser tests: the real local stack (``espaluz dev``) in a subprocess
-(``tests.dev_process``), and a headless Debian Chromium driven by Playwright."""
+(``tests.dev_process``); the browser itself (``browser``) is shared by every test, in tests/conftest.py."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize
 
 from tests.conftest import free_port
 from tests.dev_process import DevStack, StackDidNotStart
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PHONE_VIEWPORT: ViewportSize = {"width": 412, "height": 860}
 
 
@@ -37,18 +26,6 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
         yield stack
     finally:
         stack.stop()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from tests.conftest import CHROMIUM
 from tests.dev_process import DevStack
-from tests.e2e.conftest import CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,

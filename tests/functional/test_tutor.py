@@ -136,11 +136,25 @@ def test_duplicate_delivery_is_answered_once(
     assert len(replies(graph_emulator)) == 1
 
 
-def test_provider_5xx_fails_the_record_and_the_retry_answers_once(
+def test_one_provider_5xx_is_retried_in_place(
     worker: QueueWorker, graph_emulator: GraphEmulator, database_url: str, lambda_context: Any
 ) -> None:
-    """Provider outage: the Graph API answers 500; the message is retried, not lost or doubled."""
+    """Provider blip: the Graph API answers 500 once; the sender retries with backoff and the learner
+    gets exactly one answer from the first delivery."""
     graph_emulator.fail_next(code=131000, status=500)
+    say(lambda_context, "hola", wamid="wamid.F0")
+    assert worker.run_once() == 1
+    assert len(replies(graph_emulator)) == 1
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT status FROM turns").fetchone() == ("answered",)
+
+
+def test_provider_outage_fails_the_record_and_the_retry_answers_once(
+    worker: QueueWorker, graph_emulator: GraphEmulator, database_url: str, lambda_context: Any
+) -> None:
+    """Provider outage: every attempt of the sender gets a 500; the message goes back to the queue (claim
+    released), and the redelivery answers once."""
+    graph_emulator.fail_next(code=131000, status=500, count=4)
     say(lambda_context, "hola", wamid="wamid.F1")
     worker.run_once()
     assert replies(graph_emulator) == []
@@ -151,12 +165,43 @@ def test_provider_5xx_fails_the_record_and_the_retry_answers_once(
     assert len(replies(graph_emulator)) == 1
 
 
-def test_outside_window_is_recorded_and_not_retried(
+def test_meta_says_outside_window_so_the_answer_waits_behind_a_template(
     worker: QueueWorker, graph_emulator: GraphEmulator, database_url: str, lambda_context: Any
 ) -> None:
-    """A permanent Graph API error (131047, 24-hour window closed) must not loop through retries."""
+    """Meta answers 131047 (its clock says the window closed): no retry loop; the re-engagement
+    template goes out instead, and the held answer is delivered, merged with the next reply, when the
+    learner writes again."""
     graph_emulator.fail_next(code=131047, status=400, message="Re-engagement message")
     say(lambda_context, "hola", wamid="wamid.W1")
+    worker.run_once()
+    assert worker.queue.depth() == 0
+    [template] = replies(graph_emulator)
+    assert template["type"] == "template"
+    assert template["template"]["name"] == "espaluz_seguimos"
+    assert template["template"]["components"][-1]["parameters"] == [
+        {"type": "payload", "payload": "window:continue"}
+    ]
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT status, route FROM turns").fetchone() == ("answered", "greeting")
+
+    say(lambda_context, "ayuda", wamid="wamid.W2")
+    worker.run_once()
+    say(lambda_context, "ayuda", wamid="wamid.W3")
+    worker.run_once()
+    [_, merged, help_alone] = replies(graph_emulator)
+    # One message: the held greeting, then the answer to "ayuda"; held content goes out only once.
+    assert text_of(merged).startswith("¡Hola, Lucía")
+    assert text_of(merged).endswith("\n\n" + text_of(help_alone))
+    assert "Hola, Lucía" not in text_of(help_alone)
+
+
+def test_permanent_error_is_recorded_and_not_retried(
+    worker: QueueWorker, graph_emulator: GraphEmulator, database_url: str, lambda_context: Any
+) -> None:
+    """A permanent Graph API error (131026, the recipient cannot receive) must not loop through
+    retries: the turn is recorded as undeliverable."""
+    graph_emulator.fail_next(code=131026, status=400, message="Message undeliverable")
+    say(lambda_context, "hola", wamid="wamid.U1")
     worker.run_once()
     assert worker.queue.depth() == 0
     with psycopg.connect(database_url) as conn:
@@ -168,7 +213,7 @@ def test_a_failed_message_holds_back_the_rest_of_its_group_only(
 ) -> None:
     """Per-learner order: when Lucía's first message fails, her second is not answered before it;
     Mateo, another learner in the same batch, is answered at once."""
-    graph_emulator.fail_next(code=131000, status=500)
+    graph_emulator.fail_next(code=131000, status=500, count=4)
     say(lambda_context, "hola", wamid="wamid.G1")
     say(lambda_context, "ayuda", wamid="wamid.G2")
     say(lambda_context, "hola", wamid="wamid.M1", payload_name="whatsapp_bsuid_only.json")
@@ -226,8 +271,9 @@ def test_redelivery_after_a_crash_answers_at_most_once(
     with psycopg.connect(database_url) as conn:
         learner = conn.execute("INSERT INTO learners (wa_id) VALUES (%s) RETURNING id", (LEARNER,)).fetchone()
         assert learner is not None
-        conn.execute(
-            "INSERT INTO turns (wamid, learner_id, status) VALUES ('wamid.C1', %s, %s)",
+        conn.execute(  # left by an attempt that died two minutes ago (past the claim timeout)
+            """INSERT INTO turns (wamid, learner_id, status, claimed_at)
+               VALUES ('wamid.C1', %s, %s, now() - interval '2 minutes')""",
             (learner[0], left_behind),
         )
     assert worker.run_once() == 1

@@ -267,3 +267,67 @@ def test_healthz(function_env: Any, lambda_context: Any) -> None:
     result = webhook.handler(api_event(method="GET", path="/healthz"), lambda_context)
     assert result["statusCode"] == 200
     assert json.loads(result["body"]) == {"status": "ok"}
+
+
+# -- POST: hostile bodies and headers (added with the full update models) ----------------------------
+
+
+def test_tampered_byte_in_a_base64_body_is_403(queue: LocalFifoQueue, lambda_context: Any) -> None:
+    """Forged body behind base64: API Gateway hands the body base64-encoded and one byte was changed in
+    transit; the signature is checked over the decoded raw bytes and fails."""
+    body, headers = signed(load_event("whatsapp_text.json"))
+    tampered = body.replace(b"hola", b"hole")
+    assert post(tampered, headers, lambda_context, b64=True)["statusCode"] == 403
+    assert queue.depth() == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000 + b"]" * 100_000,  # nested beyond the JSON parser's depth
+        b'{"object": "whatsapp_business_account", "entry": [], "x": "\\ud800"}',  # lone surrogate
+        b"\xff\xfe{}",  # not UTF-8
+        b"",
+    ],
+    ids=["deep-nesting", "lone-surrogate", "not-utf8", "empty"],
+)
+def test_signed_bodies_that_are_not_usable_json_are_400(
+    queue: LocalFifoQueue, lambda_context: Any, body: bytes
+) -> None:
+    """Malformed payloads that json.loads rejects or that could not be re-encoded for the queue: a 400,
+    never an exception (a 500 would make Meta retry a poison payload for days). API Gateway hands
+    non-UTF-8 bodies base64-encoded, so all of them go that way."""
+    signed_body, headers = signed(body)
+    assert post(signed_body, headers, lambda_context, b64=True)["statusCode"] == 400
+    assert queue.depth() == 0
+
+
+def test_signature_header_with_odd_characters_is_403(queue: LocalFifoQueue, lambda_context: Any) -> None:
+    """Forged signature header with non-ASCII characters: refused as a mismatch, not a crash."""
+    body, _ = signed(load_event("whatsapp_text.json"))
+    assert post(body, {"x-hub-signature-256": "sha256=ñ\udcff"}, lambda_context)["statusCode"] == 403
+    assert queue.depth() == 0
+
+
+def test_subscription_check_with_non_ascii_token_is_403(function_env: Any, lambda_context: Any) -> None:
+    """A verify token with non-ASCII characters (hmac.compare_digest refuses non-ASCII str) is a plain
+    403."""
+    query = {"hub.mode": "subscribe", "hub.verify_token": "tokén", "hub.challenge": "1"}
+    assert webhook.handler(api_event(method="GET", query=query), lambda_context)["statusCode"] == 403
+
+
+def test_message_with_unknown_type_and_no_contacts_is_still_enqueued(
+    queue: LocalFifoQueue, lambda_context: Any
+) -> None:
+    """A message type this code does not know yet (here 'order') still reaches the tutor, which decides
+    what to answer; dropping it would lose a learner's message silently."""
+    payload = load_event("whatsapp_text.json")
+    message = payload["entry"][0]["changes"][0]["value"]["messages"][0]
+    message.pop("text")
+    message.update(type="order", order={"catalog_id": "1", "product_items": []})
+    body, headers = signed(payload)
+    assert post(body, headers, lambda_context)["statusCode"] == 200
+    [received] = queue.receive()
+    envelope = InboundEnvelope.model_validate_json(received.body)
+    assert envelope.kind == "message"
+    assert envelope.message["order"] == {"catalog_id": "1", "product_items": []}

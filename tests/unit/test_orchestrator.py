@@ -12,7 +12,9 @@ from espaluz.tutor.state import ConversationState, PendingDrill
 
 
 def learner(is_new: bool = False) -> Learner:
-    return Learner(uuid.uuid4(), "1555", None, "Ana María", "1", "A1", "latam", "en", "free", "none", is_new)
+    return Learner(
+        uuid.uuid4(), "1555", None, "Ana María", "1", "A1", "latam", "en", "free", "none", is_new=is_new
+    )
 
 
 def test_new_learner_is_greeted_by_first_name() -> None:

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVERLESS_DIR = ROOT / ".serverless"
 TEMPLATE = SERVERLESS_DIR / "cloudformation-template-update-stack.json"
 STAGE = "dev"
-FUNCTIONS = ("webhook", "tutor", "billing")
+FUNCTIONS = ("webhook", "tutor", "billing", "migrate")
 
 SECRET_SETTINGS = {
     "WHATSAPP_APP_SECRET",
@@ -43,6 +43,9 @@ SECRET_SHAPES = re.compile(
 )
 # ... and, in an environment value, any long run of key-like characters.
 LONG_TOKEN = re.compile(r"[A-Za-z0-9+/_=-]{24,}")
+
+# Long, key-like, but public: Stripe price ids and Meta's numeric ids.
+PUBLIC_IDS = {"BILLING_MONTHLY_PRICE_ID", "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_BUSINESS_ACCOUNT_ID"}
 
 Template = dict[str, Any]
 
@@ -87,24 +90,61 @@ def logical_id(ref: Any) -> str:
     return str(ref["Fn::GetAtt"][0])
 
 
-def role_statements(template: Template, role_id: str) -> list[dict[str, Any]]:
+def role_statements(
+    template: Template, role_id: str, overrides: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """The role's statements as deployed with the default parameters (or ``overrides``): Fn::If
+    statements resolved, the ones that resolve to AWS::NoValue dropped."""
     role = template["Resources"][role_id]
     assert role["Type"] == "AWS::IAM::Role"
     assert not role["Properties"].get("ManagedPolicyArns"), "managed policies are not audited here"
-    return [
-        statement
-        for policy in role["Properties"].get("Policies", [])
-        for statement in policy["PolicyDocument"]["Statement"]
-    ]
+    statements = []
+    for policy in role["Properties"].get("Policies", []):
+        for statement in policy["PolicyDocument"]["Statement"]:
+            resolved = resolve_if(template, statement, overrides)
+            if resolved != NO_VALUE:
+                statements.append(resolved)
+    return statements
+
+
+NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+def condition(template: Template, name: str, overrides: dict[str, str] | None = None) -> bool:
+    """Evaluate a template condition from the parameters' defaults (or ``overrides``)."""
+    # CloudFormation hands every parameter value to Ref as a string (a Number's too).
+    params = {k: str(v.get("Default")) for k, v in template.get("Parameters", {}).items()} | (overrides or {})
+
+    def value(node: Any) -> Any:
+        if isinstance(node, dict) and "Ref" in node:
+            return params[node["Ref"]]
+        if isinstance(node, dict) and "Fn::Equals" in node:
+            left, right = node["Fn::Equals"]
+            return value(left) == value(right)
+        if isinstance(node, dict) and "Fn::Not" in node:
+            return not value(node["Fn::Not"][0])
+        if isinstance(node, dict) and "Condition" in node:
+            return value(template["Conditions"][node["Condition"]])
+        return node
+
+    return bool(value(template["Conditions"][name]))
+
+
+def resolve_if(template: Template, node: Any, overrides: dict[str, str] | None = None) -> Any:
+    """``node`` with a top-level Fn::If replaced by the branch the conditions choose."""
+    while isinstance(node, dict) and "Fn::If" in node:
+        name, then, otherwise = node["Fn::If"]
+        node = then if condition(template, name, overrides) else otherwise
+    return node
 
 
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def test_three_python312_arm64_functions_with_the_dependency_layer(template: Template) -> None:
+def test_four_python312_arm64_functions_with_the_dependency_layer(template: Template) -> None:
     functions = resources(template, "AWS::Lambda::Function")
-    assert len(functions) == 3
+    assert len(functions) == len(FUNCTIONS)
     for name in FUNCTIONS:
         props = function(template, name)
         assert props["Runtime"] == "python3.12"
@@ -151,20 +191,21 @@ def test_inbound_queue_is_fifo_with_a_fifo_dead_letter_queue(template: Template)
     assert queue["VisibilityTimeout"] >= 6 * function(template, "tutor")["Timeout"]
 
 
-def test_only_the_webhook_role_can_enqueue_and_only_to_the_inbound_queue(template: Template) -> None:
-    webhook_role = logical_id(function(template, "webhook")["Role"])
-    send = [
-        s for s in role_statements(template, webhook_role) if any("sqs" in a for a in as_list(s["Action"]))
-    ]
-    assert len(send) == 1
-    assert send[0]["Effect"] == "Allow"
-    assert set(as_list(send[0]["Action"])) <= {"sqs:SendMessage", "sqs:SendMessageBatch"}
-    assert as_list(send[0]["Resource"]) == [{"Fn::GetAtt": ["InboundQueue", "Arn"]}]
+def test_only_webhook_and_billing_can_enqueue_and_only_to_the_inbound_queue(template: Template) -> None:
+    """The webhook enqueues learners' messages, billing its notices (delivered by the tutor's send
+    policy); no other role may send to any queue."""
+    senders = {logical_id(function(template, name)["Role"]) for name in ("webhook", "billing")}
+    for role in senders:
+        send = [s for s in role_statements(template, role) if any("sqs" in a for a in as_list(s["Action"]))]
+        assert len(send) == 1
+        assert send[0]["Effect"] == "Allow"
+        assert set(as_list(send[0]["Action"])) <= {"sqs:SendMessage", "sqs:SendMessageBatch"}
+        assert as_list(send[0]["Resource"]) == [{"Fn::GetAtt": ["InboundQueue", "Arn"]}]
     for role_id in resources(template, "AWS::IAM::Role"):
         for statement in role_statements(template, role_id):
             actions = as_list(statement["Action"])
             assert not {"*", "sqs:*"} & set(actions), (role_id, statement)
-            if role_id != webhook_role:
+            if role_id not in senders:
                 assert not any(a.startswith("sqs:Send") for a in actions), (role_id, statement)
 
 
@@ -191,16 +232,23 @@ def test_outputs_name_the_queues_and_the_api(template: Template) -> None:
 
 
 def test_no_environment_value_looks_like_a_secret(template: Template) -> None:
+    """Secrets live in Secrets Manager only: a function's environment names its secrets (ARNs), never a
+    value. Catches a setting moved back into `environment:` with a value from the deploying shell."""
     seen: set[str] = set()
     for name in FUNCTIONS:
-        for key, value in function(template, name)["Environment"]["Variables"].items():
+        variables = function(template, name)["Environment"]["Variables"]
+        assert "ESPALUZ_SECRETS" in variables, name
+        for key, value in variables.items():
             seen.add(key)
             if key in SECRET_SETTINGS:
-                assert value == "" or isinstance(value, dict), f"{name}: {key} carries a literal value"
+                # Only the cache URL (no password: TLS inside the VPC) may be set, and only by reference.
+                assert key == "REDIS_URL", f"{name}: {key} in the environment"
+                assert isinstance(value, dict), f"{name}: {key} carries a literal value"
             if isinstance(value, str):
                 assert not SECRET_SHAPES.search(value), f"{name}: {key} looks like a secret"
-                assert not LONG_TOKEN.search(value), f"{name}: {key} looks like a secret"
-    assert {"WHATSAPP_APP_SECRET", "STRIPE_WEBHOOK_SECRET", "DATABASE_URL", "QUEUE_URL"} <= seen
+                if key not in PUBLIC_IDS:
+                    assert not LONG_TOKEN.search(value), f"{name}: {key} looks like a secret"
+    assert {"QUEUE_URL", "ESPALUZ_SECRETS", "DATABASE_HOST"} <= seen
     assert not SECRET_SHAPES.search(TEMPLATE.read_text()), "the template contains something secret-shaped"
 
 
@@ -212,7 +260,14 @@ def test_function_artifact_holds_the_library_and_its_own_handler_only(template: 
     assert not [f for f in files if f.startswith("espaluz/dev/")]
     assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc")]
     tops = {f.split("/")[0] for f in files}
-    assert tops <= {"espaluz", "functions"}, tops
+    # migrate carries the SQL files it applies (infra/migrations), and nothing else from infra/.
+    allowed = {"espaluz", "functions", "infra"} if name == "migrate" else {"espaluz", "functions"}
+    assert tops <= allowed, tops
+    if name == "migrate":
+        infra = [f for f in files if f.startswith("infra/")]
+        assert infra
+        assert all(f.startswith("infra/migrations/") for f in infra), infra
+        assert "infra/migrations/0001.initial.sql" in files
     others = {f.split("/")[1] for f in files if f.startswith("functions/") and f.count("/") > 1}
     assert others <= {name}, others
 
@@ -225,3 +280,244 @@ def test_layer_holds_runtime_dependencies_only(template: Template) -> None:
     # boto3/botocore come with the Lambda runtime; test tools and the local stack never ship.
     for absent in ("boto3", "botocore", "pytest", "moto", "fastapi", "pgserver", "espaluz"):
         assert absent not in packages, absent
+
+
+# --- Production resources (issue 9) ------------------------------------------------------------------
+
+PRIVATE_SUBNETS = [{"Ref": "PrivateSubnetA"}, {"Ref": "PrivateSubnetB"}]
+# Actions that AWS does not let a policy scope to a resource: the only statements allowed Resource "*".
+UNSCOPABLE_ACTIONS = {
+    "polly:SynthesizeSpeech",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+}
+SECRETS_BY_FUNCTION = {
+    "webhook": {"WhatsAppWebhookSecret"},
+    "tutor": {"WhatsAppTokenSecret", "StripeApiSecret", "ProvidersSecret", "DatabaseSecret"},
+    "billing": {"StripeApiSecret", "StripeWebhookSecret", "DatabaseSecret"},
+    "migrate": {"DatabaseSecret"},
+}
+
+
+def vpc_config(template: Template, name: str, overrides: dict[str, str] | None = None) -> Any:
+    return resolve_if(template, function(template, name).get("VpcConfig", NO_VALUE), overrides)
+
+
+def test_tutor_and_migrate_run_in_the_private_subnets(template: Template) -> None:
+    """The database and the cache are only reachable from the private subnets."""
+    for name in ("tutor", "migrate"):
+        config = vpc_config(template, name)
+        assert config["SubnetIds"] == PRIVATE_SUBNETS, name
+        assert config["SecurityGroupIds"] == [{"Ref": "FunctionSecurityGroup"}], name
+    for subnet in ("PrivateSubnetA", "PrivateSubnetB"):
+        props = template["Resources"][subnet]["Properties"]
+        assert not props.get("MapPublicIpOnLaunch"), subnet
+    # Private subnets route to the NAT gateway, never straight to the internet gateway.
+    routes = resources(template, "AWS::EC2::Route")
+    private = [r for r in routes.values() if r["Properties"]["RouteTableId"] == {"Ref": "PrivateRouteTable"}]
+    assert [r["Properties"].get("NatGatewayId") for r in private] == [{"Ref": "NatGateway"}]
+    assert all("GatewayId" not in r["Properties"] for r in private)
+
+
+def test_webhook_and_billing_join_the_vpc_by_default_and_can_leave_it(template: Template) -> None:
+    """Default deploy: the two HTTP functions reach ElastiCache (dedupe) and Aurora (entitlements), which
+    live in the private subnets; "false" takes each out, and its role then has no ENI permissions."""
+    for name, param in (("webhook", "WebhookInVpcParam"), ("billing", "BillingInVpcParam")):
+        assert template["Parameters"][param]["Default"] == "true"
+        assert vpc_config(template, name)["SubnetIds"] == PRIVATE_SUBNETS, name
+        assert vpc_config(template, name, {param: "false"}) == NO_VALUE, name
+        role = logical_id(function(template, name)["Role"])
+        inside_actions = {a for s in role_statements(template, role) for a in as_list(s["Action"])}
+        outside = role_statements(template, role, {param: "false"})
+        outside_actions = {a for s in outside for a in as_list(s["Action"])}
+        assert not any(a.startswith("ec2:") for a in outside_actions), name
+        assert "ec2:CreateNetworkInterface" in inside_actions, name
+
+
+def test_iam_is_least_privilege(template: Template) -> None:
+    """No wildcard action; "*" resources only where AWS offers no resource-level permission; each role
+    reads exactly the secrets its function is told to load (ESPALUZ_SECRETS)."""
+    for name in FUNCTIONS:
+        role = logical_id(function(template, name)["Role"])
+        for overrides in (None, {"WebhookInVpcParam": "false", "BillingInVpcParam": "false"}):
+            statements = role_statements(template, role, overrides)
+            for statement in statements:
+                assert statement["Effect"] == "Allow", (role, statement)
+                actions = as_list(statement["Action"])
+                assert all("*" not in a for a in actions), (role, statement)
+                if "*" in as_list(statement["Resource"]):
+                    assert as_list(statement["Resource"]) == ["*"], (role, statement)
+                    assert set(actions) <= UNSCOPABLE_ACTIONS, (role, statement)
+        statements = role_statements(template, role)
+        secrets = [s for s in statements if "secretsmanager:GetSecretValue" in s["Action"]]
+        assert len(secrets) == 1, role
+        assert secrets[0]["Action"] == ["secretsmanager:GetSecretValue"], role
+        granted = {logical_id(r) for r in secrets[0]["Resource"]}
+        assert granted == SECRETS_BY_FUNCTION[name], name
+        told = function(template, name)["Environment"]["Variables"]["ESPALUZ_SECRETS"]
+        refs = as_list(told["Fn::Join"][1]) if "Fn::Join" in told else [told]
+        assert {logical_id(r) for r in refs} == granted, name
+        logs = [s for s in role_statements(template, role) if "logs:PutLogEvents" in s["Action"]]
+        assert logs[0]["Resource"] == [{"Fn::GetAtt": [f"{name.capitalize()}LogGroup", "Arn"]}]
+    # Only the tutor touches the audio bucket, and only its objects.
+    s3 = [
+        (role_id, s)
+        for role_id in resources(template, "AWS::IAM::Role")
+        for s in role_statements(template, role_id)
+        if any(a.startswith("s3:") for a in as_list(s["Action"]))
+    ]
+    assert [r for r, _ in s3] == ["TutorRole"]
+    assert set(s3[0][1]["Action"]) == {"s3:GetObject", "s3:PutObject"}
+
+
+def test_aurora_serverless_v2_postgres16_private_and_encrypted(template: Template) -> None:
+    cluster = template["Resources"]["DatabaseCluster"]
+    props = cluster["Properties"]
+    assert props["Engine"] == "aurora-postgresql"
+    assert props["EngineVersion"].split(".")[0] == "16"
+    scaling = props["ServerlessV2ScalingConfiguration"]
+    assert scaling["MinCapacity"] == {"Ref": "DatabaseMinCapacity"}
+    assert float(template["Parameters"]["DatabaseMinCapacity"]["Default"]) == 0  # dev stage: auto-pause
+    assert 0 < scaling["MaxCapacity"] <= 16
+    assert condition(template, "DatabaseAutoPause")
+    assert 300 <= resolve_if(template, scaling["SecondsUntilAutoPause"]) <= 86400
+    assert resolve_if(template, scaling["SecondsUntilAutoPause"], {"DatabaseMinCapacity": "0.5"}) == NO_VALUE
+    assert props["StorageEncrypted"] is True
+    assert cluster["DeletionPolicy"] == "Snapshot"
+    assert "{{resolve:secretsmanager:" in json.dumps(props["MasterUserPassword"])
+    subnets = template["Resources"]["DatabaseSubnetGroup"]["Properties"]["SubnetIds"]
+    assert subnets == PRIVATE_SUBNETS
+    instance = template["Resources"]["DatabaseInstance"]["Properties"]
+    assert instance["DBInstanceClass"] == "db.serverless"
+    assert instance["PubliclyAccessible"] is False
+    ingress = template["Resources"]["DatabaseSecurityGroup"]["Properties"]["SecurityGroupIngress"]
+    assert [(r["FromPort"], r["SourceSecurityGroupId"]) for r in ingress] == [
+        (5432, {"Ref": "FunctionSecurityGroup"})
+    ]
+    assert all("CidrIp" not in r for r in ingress)
+
+
+def test_rds_proxy_is_optional_and_turns_prepared_statements_off(template: Template) -> None:
+    for logical in ("DatabaseProxy", "DatabaseProxyTargetGroup", "DatabaseProxyRole"):
+        assert template["Resources"][logical]["Condition"] == "UseRdsProxy"
+    assert not condition(template, "UseRdsProxy")
+    assert template["Resources"]["DatabaseProxy"]["Properties"]["RequireTLS"] is True
+    for name in ("tutor", "billing"):
+        variables = function(template, name)["Environment"]["Variables"]
+        assert variables["DATABASE_BEHIND_PROXY"] == {"Fn::If": ["UseRdsProxy", "true", "false"]}
+        host = variables["DATABASE_HOST"]["Fn::If"]
+        assert host[0] == "UseRdsProxy"
+        assert logical_id(host[1]) == "DatabaseProxy"
+
+
+def test_tutor_concurrency_ceiling_protects_the_database(template: Template) -> None:
+    mapping = next(iter(resources(template, "AWS::Lambda::EventSourceMapping").values()))["Properties"]
+    assert mapping["ScalingConfig"]["MaximumConcurrency"] == 5  # dev; each container holds one connection
+    # No reserved concurrency on the tutor: throttled SQS invocations would count toward the DLQ.
+    assert "ReservedConcurrentExecutions" not in function(template, "tutor")
+
+
+def test_valkey_serverless_cache_in_private_subnets(template: Template) -> None:
+    cache = template["Resources"]["Cache"]
+    assert cache["Type"] == "AWS::ElastiCache::ServerlessCache"
+    assert cache["Properties"]["Engine"] == "valkey"
+    assert cache["Properties"]["SubnetIds"] == PRIVATE_SUBNETS
+    assert cache["Properties"]["CacheUsageLimits"]["DataStorage"]["Maximum"] >= 1
+    ingress = template["Resources"]["CacheSecurityGroup"]["Properties"]["SecurityGroupIngress"]
+    assert [r["SourceSecurityGroupId"] for r in ingress] == [{"Ref": "FunctionSecurityGroup"}]
+    redis_url = json.dumps(function(template, "tutor")["Environment"]["Variables"]["REDIS_URL"])
+    assert '"rediss://"' in redis_url  # ElastiCache Serverless speaks TLS only
+
+
+def test_audio_bucket_is_private_and_expires(template: Template) -> None:
+    props = template["Resources"]["AudioBucket"]["Properties"]
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    rules = props["LifecycleConfiguration"]["Rules"]
+    assert rules[0]["Status"] == "Enabled"
+    assert 1 <= rules[0]["ExpirationInDays"] <= 30
+    policy = template["Resources"]["AudioBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert any(s["Effect"] == "Deny" and "aws:SecureTransport" in json.dumps(s) for s in policy)
+
+
+def test_every_secret_is_in_secrets_manager_without_a_value(template: Template) -> None:
+    secrets = resources(template, "AWS::SecretsManager::Secret")
+    assert set(secrets) == {s for names in SECRETS_BY_FUNCTION.values() for s in names} | {"StripeApiSecret"}
+    keys: set[str] = set()
+    for logical, res in secrets.items():
+        props = res["Properties"]
+        assert props["Name"].startswith(f"espaluz/{STAGE}/"), logical
+        raw = props.get("SecretString") or props["GenerateSecretString"]["SecretStringTemplate"]
+        values = json.loads(raw)
+        assert all(v in ("", "espaluz") for v in values.values()), logical  # placeholders only
+        keys |= set(values)
+    assert SECRET_SETTINGS - {"DATABASE_URL", "REDIS_URL", "WHATSAPP_VERIFY_TOKEN"} <= keys
+    generated = secrets["WhatsAppWebhookSecret"]["Properties"]["GenerateSecretString"]
+    assert generated["GenerateStringKey"] == "WHATSAPP_VERIFY_TOKEN"
+
+
+def test_dead_letter_queue_accepts_only_the_inbound_queue(template: Template) -> None:
+    dlq = template["Resources"]["InboundDeadLetterQueue"]["Properties"]
+    allow = dlq["RedriveAllowPolicy"]
+    assert allow["redrivePermission"] == "byQueue"
+    (arn,) = allow["sourceQueueArns"]
+    assert arn["Fn::Join"][1][-1] == f":espaluz-{STAGE}-inbound.fifo"
+
+
+def test_alarms_cover_dead_letters_queue_age_errors_latency_and_throttles(template: Template) -> None:
+    alarms = resources(template, "AWS::CloudWatch::Alarm")
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    dlq = alarms["DeadLetterQueueAlarm"]["Properties"]
+    assert dlq["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert dlq["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["InboundDeadLetterQueue", "QueueName"]}
+    assert dlq["Threshold"] == 1
+    assert dlq["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    age = alarms["QueueAgeAlarm"]["Properties"]
+    assert age["MetricName"] == "ApproximateAgeOfOldestMessage"
+    assert age["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["InboundQueue", "QueueName"]}
+    for logical in ("Webhook", "Tutor", "Billing"):
+        target = {"Ref": f"{logical}LambdaFunction"}
+        errors = alarms[f"{logical}ErrorRateAlarm"]["Properties"]["Metrics"]
+        assert {m["MetricStat"]["Metric"]["MetricName"] for m in errors if "MetricStat" in m} == {
+            "Errors",
+            "Invocations",
+        }
+        stats = [m["MetricStat"] for m in errors if "MetricStat" in m]
+        assert all(stat["Metric"]["Dimensions"][0]["Value"] == target for stat in stats)
+        duration = alarms[f"{logical}DurationAlarm"]["Properties"]
+        assert duration["ExtendedStatistic"] == "p95"
+        assert duration["Dimensions"][0]["Value"] == target
+        throttles = alarms[f"{logical}ThrottlesAlarm"]["Properties"]
+        assert throttles["MetricName"] == "Throttles"
+        assert throttles["Dimensions"][0]["Value"] == target
+    assert condition(template, "HasAlarmEmail") is False
+
+
+def test_dashboard_shows_functions_queues_and_tutor_metrics(template: Template) -> None:
+    body = json.loads(template["Resources"]["Dashboard"]["Properties"]["DashboardBody"])
+    text = json.dumps(body)
+    for needle in (
+        f"espaluz-{STAGE}-tutor",
+        f"espaluz-{STAGE}-inbound-dlq.fifo",
+        "TurnLatency",
+        "ProviderLatency",
+        "ProviderInputTokens",
+        "Sends",
+        "PronunciationScore",
+        "QueueAge",
+        "ServerlessDatabaseCapacity",
+    ):
+        assert needle in text, needle
+    assert "${" not in text  # every Serverless variable was resolved
+
+
+def test_interface_endpoints_are_optional_and_s3_gateway_is_not(template: Template) -> None:
+    endpoints = resources(template, "AWS::EC2::VPCEndpoint")
+    gateway = [e for e in endpoints.values() if e["Properties"]["VpcEndpointType"] == "Gateway"]
+    assert len(gateway) == 1
+    assert "Condition" not in gateway[0]
+    interface = [e for e in endpoints.values() if e["Properties"]["VpcEndpointType"] == "Interface"]
+    assert len(interface) == 2
+    assert all(e["Condition"] == "UseInterfaceEndpoints" for e in interface)

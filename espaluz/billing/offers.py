@@ -1,0 +1,304 @@
+"""When to offer the paid plan, and what came of it.
+
+Policy (measured in the design: contextual prompts converted 8.7% against 2.3% for a generic
+"subscribe now"):
+
+- only free learners, and only right after a high-engagement moment: a skill mastered (the last
+  ``MASTERY_RUN`` attempts at that skill all right), a streak (every ``BILLING_OFFER_STREAK`` right answers
+  in a row), or a hard drill passed (a tense beyond the present);
+- with a value line from the learner's own week in ``drill_attempts`` ("Esta semana practicaste 12 verbos
+  y acertaste 31 ejercicios");
+- at most once every ``BILLING_OFFER_COOLDOWN_DAYS``, and not within ``BILLING_OFFER_QUIET_DAYS_AFTER_NO``
+  of a "no";
+- with an optional time-limited bonus (a feature lent for ``BILLING_OFFER_BONUS_DAYS``, by default a week
+  of pronunciation coaching), which ``entitlements.read_entitlement`` adds while it lasts;
+- a next-day follow-up recorded as scheduled; ``due_followups`` chooses who is due and how (a voice note
+  where the learner receives voice, else text, inside the 24-hour window; outside it an approved template,
+  only with consent; otherwise skipped). Delivering them needs a scheduler (not wired yet).
+
+Offers, answers and conversions are rows in ``offers``; ``report`` computes the conversion rate.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import psycopg
+
+    from espaluz.config import Settings
+
+logger = logging.getLogger(__name__)
+
+MASTERY_RUN = 5
+EASY_SKILLS = frozenset({"conjugation:indicative.present"})
+RIGHT = ("correct", "accent")
+ATTRIBUTION_DAYS = 7
+FOLLOWUP_AFTER = timedelta(days=1)
+WINDOW = timedelta(hours=24)
+BONUS_LABELS = {"pronunciation_feedback": "coaching de pronunciación"}
+
+
+@dataclass(frozen=True, slots=True)
+class DrillResult:
+    """What the policy needs from a turn's attempts (``espaluz.tutor.orchestrator.Attempt``)."""
+
+    skill: str
+    verdict: str
+
+
+@dataclass(frozen=True, slots=True)
+class OfferMade:
+    id: UUID
+    moment: str
+    value_line: str
+    bonus_line: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OfferPolicy:
+    cooldown: timedelta
+    quiet_after_no: timedelta
+    streak: int
+    bonus_feature: str
+    bonus_days: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OfferPolicy:
+        return cls(
+            cooldown=timedelta(days=settings.billing_offer_cooldown_days),
+            quiet_after_no=timedelta(days=settings.billing_offer_quiet_days_after_no),
+            streak=settings.billing_offer_streak,
+            bonus_feature=settings.billing_offer_bonus_feature,
+            bonus_days=settings.billing_offer_bonus_days,
+        )
+
+    def moment(
+        self, conn: psycopg.Connection[Any], learner_id: UUID, attempts: Sequence[DrillResult], streak: int
+    ) -> str | None:
+        """The high-engagement moment this turn is, if any (strongest first)."""
+        right = [a for a in attempts if a.verdict in RIGHT]
+        if not right:
+            return None
+        for attempt in right:
+            if _mastered(conn, learner_id, attempt.skill):
+                return "skill_mastered"
+        if self.streak > 0 and streak >= self.streak and streak % self.streak == 0:
+            return "streak"
+        if any(a.skill not in EASY_SKILLS for a in right):
+            return "hard_drill"
+        return None
+
+    def consider(
+        self,
+        conn: psycopg.Connection[Any],
+        learner_id: UUID,
+        attempts: Sequence[DrillResult],
+        streak: int,
+        now: datetime | None = None,
+    ) -> OfferMade | None:
+        """Record and return an offer if this turn deserves one. The caller checked the learner is free
+        and owns the transaction; ``attempts`` are this turn's (not yet in ``drill_attempts``)."""
+        now = now or datetime.now(UTC)
+        moment = self.moment(conn, learner_id, attempts, streak)
+        if moment is None:
+            return None
+        last_offer, last_no = conn.execute(
+            """SELECT max(offered_at), max(responded_at) FILTER (WHERE response = 'declined')
+               FROM offers WHERE learner_id = %s""",
+            (learner_id,),
+        ).fetchone() or (None, None)
+        if last_offer is not None and now - last_offer < self.cooldown:
+            return None
+        if last_no is not None and now - last_no < self.quiet_after_no:
+            return None
+        value_line = weekly_value_line(conn, learner_id, attempts, now)
+        bonus_until = (
+            now + timedelta(days=self.bonus_days) if self.bonus_feature and self.bonus_days else None
+        )
+        row = conn.execute(
+            """INSERT INTO offers (learner_id, moment, value_line, bonus_feature, bonus_until, offered_at,
+                                   followup_due_at, followup_status)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, 'scheduled') RETURNING id""",
+            (
+                learner_id,
+                moment,
+                value_line,
+                self.bonus_feature if bonus_until else None,
+                bonus_until,
+                now,
+                now + FOLLOWUP_AFTER,
+            ),
+        ).fetchone()
+        assert row is not None
+        bonus_line = None
+        if bonus_until is not None:
+            label = BONUS_LABELS.get(self.bonus_feature, self.bonus_feature.replace("_", " "))
+            bonus_line = f"Te regalo {self.bonus_days} días de *{label}*, desde ya. ¡Pruébalo!"
+        logger.info("offer made", extra={"learner_id": str(learner_id), "moment": moment})
+        return OfferMade(row[0], moment, value_line, bonus_line)
+
+
+def _mastered(conn: psycopg.Connection[Any], learner_id: UUID, skill: str) -> bool:
+    """This turn's right answer completes a run of ``MASTERY_RUN`` right answers at the skill (the
+    earlier ``MASTERY_RUN - 1`` are in ``drill_attempts``), and the run before it was not complete."""
+    rows = conn.execute(
+        """SELECT verdict FROM drill_attempts WHERE learner_id = %s AND skill = %s
+           ORDER BY created_at DESC, id DESC LIMIT %s""",
+        (learner_id, skill, MASTERY_RUN),
+    ).fetchall()
+    previous = [r[0] in RIGHT for r in rows]
+    if len(previous) < MASTERY_RUN - 1 or not all(previous[: MASTERY_RUN - 1]):
+        return False
+    return len(previous) < MASTERY_RUN or not previous[MASTERY_RUN - 1]
+
+
+def weekly_value_line(
+    conn: psycopg.Connection[Any], learner_id: UUID, attempts: Sequence[DrillResult], now: datetime
+) -> str:
+    """A concrete line from the learner's last 7 days of drills (plus this turn's answers)."""
+    row = conn.execute(
+        """SELECT count(DISTINCT substring(prompt from '\\*([^*]+)\\*'))
+                      FILTER (WHERE verdict IN ('correct', 'accent')),
+                  count(*) FILTER (WHERE verdict IN ('correct', 'accent')),
+                  count(DISTINCT skill)
+           FROM drill_attempts WHERE learner_id = %s AND created_at > %s""",
+        (learner_id, now - timedelta(days=7)),
+    ).fetchone()
+    verbs, right, skills = (int(v or 0) for v in (row or (0, 0, 0)))
+    right += sum(1 for a in attempts if a.verdict in RIGHT)
+    if verbs >= 2:
+        return f"Esta semana ya conjugaste bien {verbs} verbos distintos y acertaste {right} ejercicios"
+    if right >= 2:
+        return f"Esta semana llevas {right} respuestas correctas en {max(skills, 1)} tiempos verbales"
+    return "¡Vas muy bien!"
+
+
+def record_response(conn: psycopg.Connection[Any], learner_id: UUID, response: str) -> UUID | None:
+    """The learner answered the latest unanswered offer ("accepted" opened the plan, "declined" said no).
+    A "no" also cancels its follow-up."""
+    row = conn.execute(
+        """UPDATE offers SET response = %(r)s, responded_at = now(),
+                  followup_status = CASE WHEN %(r)s = 'declined' AND followup_status = 'scheduled'
+                                         THEN 'skipped' ELSE followup_status END
+           WHERE id = (SELECT id FROM offers WHERE learner_id = %(l)s AND response IS NULL
+                       ORDER BY offered_at DESC LIMIT 1)
+           RETURNING id""",
+        {"r": response, "l": learner_id},
+    ).fetchone()
+    return row[0] if row else None
+
+
+def open_offer(conn: psycopg.Connection[Any], learner_id: UUID) -> UUID | None:
+    """The offer a checkout started now is attributed to: the latest one in the attribution window that
+    was not declined or converted."""
+    row = conn.execute(
+        """SELECT id FROM offers
+           WHERE learner_id = %s AND converted_at IS NULL AND response IS DISTINCT FROM 'declined'
+             AND offered_at > now() - %s
+           ORDER BY offered_at DESC LIMIT 1""",
+        (learner_id, timedelta(days=ATTRIBUTION_DAYS)),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def record_conversion(
+    conn: psycopg.Connection[Any], learner_id: UUID, offer_id: str, session_id: str
+) -> None:
+    try:
+        offer = UUID(offer_id)
+    except ValueError:
+        return
+    conn.execute(
+        """UPDATE offers SET converted_at = COALESCE(converted_at, now()), checkout_session_id = %s,
+                  followup_status = CASE WHEN followup_status = 'scheduled' THEN 'skipped'
+                                         ELSE followup_status END
+           WHERE id = %s AND learner_id = %s""",
+        (session_id, offer, learner_id),
+    )
+
+
+# --- next-day follow-ups ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    offer_id: UUID
+    learner_id: UUID
+    channel: str  # voice | text | template | skip
+    template: str | None
+    text: str
+
+
+def due_followups(
+    conn: psycopg.Connection[Any], template: str, now: datetime | None = None, limit: int = 500
+) -> list[FollowUp]:
+    """Follow-ups that are due, each with the channel WhatsApp's rules allow: inside the learner's 24-hour
+    window a voice note (if they receive voice) or text; outside it the approved ``template``, only with
+    marketing consent; otherwise ``skip``. Learners who paid meanwhile, sent STOP or stopped promotions
+    (``learners.opted_out_at``, ``marketing_opt_out``) are skipped. The caller sends and
+    then calls ``mark_followup``."""
+    now = now or datetime.now(UTC)
+    rows = conn.execute(
+        """SELECT o.id, o.learner_id, o.value_line, l.last_inbound_at, l.plan,
+                  COALESCE(p.marketing_consent, false), COALESCE(p.receives_voice, false),
+                  (l.opted_out_at IS NOT NULL OR l.marketing_opt_out)
+           FROM offers o JOIN learners l ON l.id = o.learner_id
+           LEFT JOIN offer_preferences p ON p.learner_id = o.learner_id
+           WHERE o.followup_status = 'scheduled' AND o.followup_due_at <= %s
+           ORDER BY o.followup_due_at LIMIT %s""",
+        (now, limit),
+    ).fetchall()
+    due = []
+    for offer_id, learner_id, value_line, last_inbound, plan, consent, voice, opted_out in rows:
+        text = f"Ayer te conté lo que desbloquea el plan. {value_line}: ¿seguimos así? Escribe *plan*."
+        in_window = last_inbound is not None and now - last_inbound < WINDOW
+        if plan != "free" or opted_out:  # paid meanwhile, or said STOP / "stop promotions"
+            channel, tmpl = "skip", None
+        elif in_window:
+            channel, tmpl = ("voice" if voice else "text"), None
+        elif consent and template:
+            channel, tmpl = "template", template
+        else:
+            channel, tmpl = "skip", None
+        due.append(FollowUp(offer_id, learner_id, channel, tmpl, text))
+    return due
+
+
+def mark_followup(conn: psycopg.Connection[Any], offer_id: UUID, status: str, channel: str | None) -> None:
+    conn.execute(
+        "UPDATE offers SET followup_status = %s, followup_channel = %s WHERE id = %s",
+        (status, channel, offer_id),
+    )
+
+
+# --- report -----------------------------------------------------------------------------------------
+
+
+def report(conn: psycopg.Connection[Any], since: datetime) -> dict[str, Any]:
+    """Offers since ``since``: how many, answered how, converted, and the conversion rate, per moment."""
+    rows = conn.execute(
+        """SELECT moment, count(*), count(*) FILTER (WHERE response = 'accepted'),
+                  count(*) FILTER (WHERE response = 'declined'), count(converted_at)
+           FROM offers WHERE offered_at >= %s GROUP BY moment ORDER BY moment""",
+        (since,),
+    ).fetchall()
+
+    def entry(offers: int, accepted: int, declined: int, converted: int) -> dict[str, Any]:
+        return {
+            "offers": offers,
+            "accepted": accepted,
+            "declined": declined,
+            "converted": converted,
+            "conversion_rate": round(converted / offers, 4) if offers else 0.0,
+        }
+
+    by_moment = {m: entry(o, a, d, c) for m, o, a, d, c in rows}
+    totals = [sum(r[i] for r in rows) for i in range(1, 5)]
+    return {"since": since.isoformat(), **entry(*totals), "by_moment": by_moment}

@@ -1,0 +1,144 @@
+"""What every agent shares: the learner profile it sees, its result type, and the ask-or-fallback step."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from espaluz.llm.chain import OutputRejected
+from espaluz.llm.guard import DATA_RULES, check_output
+from espaluz.llm.providers import Request
+
+if TYPE_CHECKING:
+    from espaluz.llm.chain import LLM
+    from espaluz.llm.types import Deadline, Provider, Usage
+    from espaluz.storage.learners import Learner
+
+logger = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+Source = Literal["claude", "groq", "engine", "cache"]
+
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "pt": "Portuguese"}
+# Stored dialects: the engine's three, or the country codes onboarding stores (espaluz.tutor.commands).
+DIALECT_NAMES = {
+    "latam": "Latin American",
+    "spain": "Peninsular (Spain)",
+    "rioplatense": "Rioplatense",
+    "mx": "Mexican",
+    "co": "Colombian",
+    "ar": "Rioplatense (Argentina)",
+    "es": "Peninsular (Spain)",
+    "pa": "Panamanian",
+    "caribe": "Caribbean (Cuba, Puerto Rico, Dominican Republic)",
+    "pe": "Peruvian",
+    "cl": "Chilean",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What an agent knows of the learner: never the phone number or name."""
+
+    level: str = "A1"
+    dialect: str = "latam"
+    native_language: str = "en"
+
+    @classmethod
+    def of(cls, learner: Learner) -> Profile:
+        return cls(learner.level or "A1", learner.dialect or "latam", learner.native_language or "en")
+
+    @property
+    def language_name(self) -> str:
+        return LANGUAGE_NAMES.get(self.native_language, "English")
+
+    def context(self) -> str:
+        """The per-learner system block (kept out of the cached prefix)."""
+        return (
+            f"Learner profile: CEFR level {self.level}; target dialect "
+            f"{DIALECT_NAMES.get(self.dialect, self.dialect)}; explanations in {self.language_name}."
+        )
+
+
+@dataclass
+class AgentResult(Generic[M]):
+    """An agent's typed output, where it came from, and the usage of every call it made."""
+
+    output: M
+    source: Source
+    usages: list[Usage] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def degraded(self) -> bool:
+        """True when a provider was wanted but the engine answered."""
+        return self.source == "engine"
+
+
+_FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
+
+
+def parser(
+    model: type[M], system: str, *, shown: Sequence[str], spanish: Sequence[str] = ()
+) -> Callable[[str], M]:
+    """A parser for :meth:`LLM.ask`: JSON (code fences tolerated) validated by ``model``, then the guard
+    on the ``shown`` fields (string or list-of-string fields the learner will read)."""
+
+    def parse(text: str) -> M:
+        raw = _FENCE.sub("", text.strip())
+        start, end = raw.find("{"), raw.rfind("}")
+        try:
+            data = json.loads(raw[start : end + 1] if start >= 0 else raw)
+        except ValueError as exc:
+            raise OutputRejected("bad_output", f"not JSON for {model.__name__}") from exc
+        try:
+            value = model.model_validate(data)
+        except ValidationError as exc:
+            # Locations and error types only: the message would quote the model's text into the logs.
+            where = ", ".join(f"{'.'.join(map(str, e['loc']))}:{e['type']}" for e in exc.errors()[:3])
+            raise OutputRejected("bad_output", f"invalid {model.__name__}: {where}") from exc
+        fields: dict[str, str] = {}
+        for name in shown:
+            item = getattr(value, name, None)
+            if isinstance(item, list):
+                fields[name] = "\n".join(str(x) for x in item)
+            elif item:
+                fields[name] = str(item)
+        reason = check_output(fields, system, spanish=tuple(spanish))
+        if reason:
+            raise OutputRejected("rejected", reason)
+        return value
+
+    return parse
+
+
+def ask_or_fallback(
+    llm: LLM,
+    *,
+    agent: str,
+    system: str,
+    profile: Profile,
+    user: str,
+    model: type[M],
+    order: Sequence[Provider],
+    deadline: Deadline,
+    engine: Callable[[], M],
+    shown: Sequence[str],
+    spanish: Sequence[str] = (),
+    max_tokens: int = 400,
+    models: dict[Provider, str] | None = None,
+) -> AgentResult[M]:
+    """Ask the providers in ``order``; the engine's answer when none gives an acceptable one."""
+    full_system = f"{system.strip()}\n\n{DATA_RULES}"
+    request = Request(agent, full_system, profile.context(), user, max_tokens=max_tokens)
+    answer = llm.ask(
+        request, order, parser(model, full_system, shown=shown, spanish=spanish), deadline, models=models
+    )
+    if answer.value is not None and answer.provider is not None:
+        return AgentResult(answer.value, answer.provider, answer.usages, answer.failures)
+    return AgentResult(engine(), "engine", answer.usages, answer.failures)

@@ -1,0 +1,353 @@
+"""The tutor brain: the one entry point the orchestrator calls for what rules and the engine can't answer.
+
+Usage (in the orchestrator, after the rules and the engine passed)::
+
+    brain = TutorBrain.from_settings(settings, redis_client)      # once per container
+    answer = brain.answer(learner, state, text, deadline=Deadline(7.0))
+    reply = Reply(answer.text, buttons=answer.buttons)
+    if answer.drill: state.pending = ...                          # an engine drill to check next turn
+    record_usage(conn, learner.id, wamid, answer.usages)          # espaluz.llm.usage, same transaction
+    for learner_id, usage in brain.take_late_usages():            # calls that finished after their turn
+        record_usage(conn, learner_id, wamid, [usage])
+
+What a caller must know:
+
+- It never raises on a provider problem and always returns a Spanish answer: a missing key, a 429, a 500,
+  a slow or a rejected answer all degrade to the next provider and then to the Spanish engine
+  (``answer.degraded``). When no provider the route could use has a key, ``answer.key_note`` says what
+  a key would add (Spanish and English) and the text already includes it.
+- The deadline covers everything: the intent call, the agents (run concurrently where independent) and
+  their fallbacks. Give it the time left before the turn must be sent. With the intent unknown, the
+  conversation partner starts while the classifier runs (``speculate``); a call the turn ends up not
+  using is still billed, and its usage comes back from ``take_late_usages``.
+- It does not touch the conversation state or the database; ``state`` is read only (``state.extra
+  ["recent"]``, a list of the last turns' texts, is used as conversation history when the orchestrator
+  keeps it).
+- The learner's text reaches the providers only inside data delimiters (:mod:`espaluz.llm.guard`).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from espaluz.llm.chain import KEY_NAMES, LLM, collect, submit
+from espaluz.llm.guard import looks_like_injection
+from espaluz.llm.types import Deadline
+from espaluz.spanish.drills import drill_by_id
+from espaluz.tutor.agents import conversation, culture, exercises, grammar, intent
+from espaluz.tutor.agents.base import AgentResult, M, Profile, Source
+from espaluz.whatsapp.outgoing import Button
+
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    import redis
+
+    from espaluz.config import Settings
+    from espaluz.llm.cache import ExplanationCache
+    from espaluz.llm.types import Provider, Usage
+    from espaluz.spanish.drills import Drill
+    from espaluz.storage.learners import Learner
+    from espaluz.tutor.state import ConversationState
+
+logger = logging.getLogger(__name__)
+
+FOLLOW_UP = (
+    Button("more_example", "Otro ejemplo"),
+    Button("explain", "Explícalo"),
+    Button("got_it", "Entendido"),
+)
+INTENT_SECONDS = 1.2  # the intent call's share of the deadline: it only decides the route
+
+CONVERSATION_INTENTS = ("conversation", "other")
+SAFE_REPLY = "¡Gracias por tu mensaje! ¿Practicamos un poco? Escribe *practicar* para un ejercicio."
+
+# The providers each route can use: with none of them configured, the answer carries the key note.
+ROUTE_PROVIDERS: dict[str, frozenset[Provider]] = {
+    "conversation": frozenset({"claude", "groq"}),
+    "other": frozenset({"claude", "groq"}),
+    "culture_question": frozenset({"claude", "groq"}),
+    "grammar_question": frozenset({"groq"}),
+    "exercise_request": frozenset({"groq"}),
+}
+
+# What each route would gain from a key, in Spanish and English (shown when no key is set).
+_KEY_GAIN = {
+    "conversation": ("conversar contigo libremente", "chat with you freely"),
+    "grammar_question": ("explicarte la gramática con detalle", "explain grammar in depth"),
+    "culture_question": ("contarte más sobre la cultura de tu país", "tell you more about the culture"),
+    "exercise_request": ("crear ejercicios abiertos", "write open exercises"),
+    "other": ("conversar contigo libremente", "chat with you freely"),
+}
+
+
+@dataclass
+class BrainAnswer:
+    """One consolidated answer. ``route`` is ``llm.<intent>``; ``source`` is who wrote the main part
+    (claude, groq, cache or engine); ``usages`` are every provider call of the turn, to be stored."""
+
+    text: str
+    route: str
+    intent: str
+    source: Source
+    buttons: tuple[Button, ...] = ()
+    usages: list[Usage] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    key_note: str | None = None
+    drill: Drill | None = None
+    injection_suspected: bool = False
+
+    @property
+    def degraded(self) -> bool:
+        return self.source == "engine"
+
+
+def key_note(missing: list[str], intent_name: str) -> str:
+    """A short bilingual line on what a key would add (for answers given without one)."""
+    es, en = _KEY_GAIN.get(intent_name, _KEY_GAIN["other"])
+    keys = " / ".join(missing)
+    return (
+        f"_Sin clave de IA ({keys}) respondo solo con el motor de español; con ella podría {es}. "
+        f"(With a key I could {en}.)_"
+    )
+
+
+class TutorBrain:
+    def __init__(
+        self,
+        llm: LLM,
+        cache: ExplanationCache | None = None,
+        *,
+        intent_model: str = "",
+        turn_deadline_seconds: float = 8.0,
+        speculate: bool = True,
+    ) -> None:
+        """``speculate``: when the intent is unknown, start the conversation partner while the classifier
+        runs (saves the classifier's time on the commonest route; costs a discarded call when the intent
+        turns out to be another one; that call's usage is kept, see :meth:`take_late_usages`)."""
+        self.llm = llm
+        self.cache = cache
+        self.intent_model = intent_model
+        self.turn_deadline_seconds = turn_deadline_seconds
+        self.speculate = speculate
+        self._late: deque[tuple[UUID, Usage]] = deque()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, redis_client: redis.Redis[bytes] | None = None) -> TutorBrain:
+        """Providers from the keys in ``settings``; the explanation cache when a Redis client is given."""
+        from espaluz.llm.cache import ExplanationCache
+
+        cache = (
+            ExplanationCache(redis_client, settings.llm_cache_ttl_seconds)
+            if redis_client is not None
+            else None
+        )
+        return cls(
+            LLM.from_settings(settings),
+            cache,
+            intent_model=settings.groq_intent_model,
+            turn_deadline_seconds=settings.llm_turn_deadline_seconds,
+        )
+
+    @staticmethod
+    def warm() -> None:
+        """Load the Spanish engine's tables now (about 0.3 s once per process) rather than inside the first
+        engine fallback, where it would eat the turn's deadline. Call it at container start."""
+        from espaluz.spanish.corrections import check
+
+        check("yo es feliz")
+
+    @property
+    def llm_available(self) -> bool:
+        return bool(self.llm.available)
+
+    def classify(self, learner: Learner, text: str, deadline: Deadline) -> AgentResult[intent.IntentOutput]:
+        """The intent alone (Groq; the keyword heuristic without it)."""
+        short = Deadline.at_time(min(deadline.at, Deadline(INTENT_SECONDS).at))
+        return intent.classify(self.llm, Profile.of(learner), text, short, self.intent_model)
+
+    def answer(
+        self,
+        learner: Learner,
+        state: ConversationState,
+        text: str,
+        *,
+        deadline: Deadline | float | None = None,
+        intent_name: intent.Intent | None = None,
+        topic: str = "general",
+        rng: random.Random | None = None,
+    ) -> BrainAnswer:
+        """Answer a message the rules and the engine could not. ``intent_name`` (and ``topic``, a snake_case
+        label such as ``ser_estar``, which keys the explanation cache) skip the classifier when the caller
+        already knows (a button, a command, the topic of the drill just answered)."""
+        if not isinstance(deadline, Deadline):
+            deadline = Deadline(self.turn_deadline_seconds if deadline is None else deadline)
+        if intent_name is not None and intent_name not in ROUTE_PROVIDERS:
+            intent_name = "conversation"
+        try:
+            return self._answer(learner, state, text, deadline, intent_name, topic, rng)
+        except Exception:  # a bug here must not drop the learner's turn
+            logger.exception("tutor brain failed for learner %s; engine answer", learner.id)
+            return BrainAnswer(
+                SAFE_REPLY, "llm.conversation", "conversation", "engine", failures=["brain:error"]
+            )
+
+    def _answer(
+        self,
+        learner: Learner,
+        state: ConversationState,
+        text: str,
+        deadline: Deadline,
+        intent_name: intent.Intent | None,
+        topic: str,
+        rng: random.Random | None,
+    ) -> BrainAnswer:
+        rng = rng or random.Random()  # noqa: S311 (exercise choice, not security)
+        profile = Profile.of(learner)
+        usages: list[Usage] = []
+        failures: list[str] = []
+        speculative: dict[str, Future[AgentResult[Any]]] | None = None
+        if intent_name is None:
+            if self.speculate and self.llm.available:
+                # Conversation is the commonest answer: start it while the classifier decides.
+                speculative = self._start_conversation(profile, state, text, deadline)
+            classified = self.classify(learner, text, deadline)
+            usages += classified.usages
+            failures += classified.failures
+            intent_name, topic = classified.output.intent, classified.output.topic
+        suspected = looks_like_injection(text)
+        if suspected:
+            logger.info("possible prompt injection from learner %s", learner.id)
+
+        if speculative is not None and intent_name not in CONVERSATION_INTENTS:
+            self._keep_late(learner.id, speculative.values())
+            speculative = None
+        if intent_name in CONVERSATION_INTENTS:
+            started = speculative or self._start_conversation(profile, state, text, deadline)
+            answer = self._conversation(learner.id, intent_name, profile, text, deadline, started)
+        else:
+            answer = self._route(intent_name, topic, profile, text, deadline, rng)
+        answer.usages[:0] = usages
+        answer.failures[:0] = failures
+        answer.injection_suspected = suspected
+        wanted = ROUTE_PROVIDERS.get(intent_name, ROUTE_PROVIDERS["conversation"])
+        if answer.source == "engine" and not (wanted & self.llm.available):
+            missing = [KEY_NAMES[p] for p in ("groq", "claude") if p in wanted]
+            answer.key_note = key_note(missing, intent_name)
+            answer.text = f"{answer.text}\n\n{answer.key_note}"
+        return answer
+
+    def _route(
+        self,
+        intent_name: str,
+        topic: str,
+        profile: Profile,
+        text: str,
+        deadline: Deadline,
+        rng: random.Random,
+    ) -> BrainAnswer:
+        route = f"llm.{intent_name}"
+        if intent_name == "grammar_question":
+            g = grammar.explain(self.llm, profile, topic, text, deadline, self.cache)
+            return _answer(_grammar_text(g.output), route, intent_name, g, FOLLOW_UP)
+        if intent_name == "culture_question":
+            c = culture.guide(self.llm, profile, topic, text, deadline, self.cache)
+            return _answer(_culture_text(c.output), route, intent_name, c, FOLLOW_UP)
+        e = exercises.open_exercise(self.llm, profile, topic, text, deadline, rng)
+        out = _answer(f"📝 {e.output.instructions}", route, intent_name, e, ())
+        out.drill = drill_by_id(e.output.drill_id) if e.output.drill_id else None
+        return out
+
+    def _start_conversation(
+        self, profile: Profile, state: ConversationState, text: str, deadline: Deadline
+    ) -> dict[str, Future[AgentResult[Any]]]:
+        """The partner's reply and a grammar check of the learner's text, started concurrently."""
+        recent = state.extra.get("recent")
+        history = [str(x) for x in recent] if isinstance(recent, list) else None
+        jobs: dict[str, Callable[[], AgentResult[Any]]] = {
+            "chat": lambda: conversation.chat(self.llm, profile, text, deadline, history),
+            "check": lambda: grammar.correct(self.llm, profile, text, deadline),
+        }
+        return submit(jobs)
+
+    def _conversation(
+        self,
+        learner_id: UUID,
+        intent_name: str,
+        profile: Profile,
+        text: str,
+        deadline: Deadline,
+        started: dict[str, Future[AgentResult[Any]]],
+    ) -> BrainAnswer:
+        jobs = collect(started, deadline)
+        self._keep_late(learner_id, [started[name] for name, result in jobs.items() if result is None])
+        chat = jobs["chat"]
+        if not isinstance(chat, AgentResult):
+            chat = AgentResult(conversation.engine_reply(text, profile), "engine", failures=["chat:deadline"])
+        reply: conversation.ConversationReply = chat.output
+        check = jobs["check"]
+        usages = list(chat.usages)
+        failures = list(chat.failures)
+        correction, explanation = reply.correction, reply.explanation
+        if isinstance(check, AgentResult):
+            usages += check.usages
+            failures += check.failures
+            note: grammar.GrammarNote = check.output
+            if not correction and note.correction and note.correction.strip() != text.strip():
+                correction, explanation = note.correction, note.explanation
+        body = reply.reply
+        if correction:
+            body += f"\n\n✏️ *{correction}*"
+            if explanation:
+                body += f"\n_{explanation}_"
+        return BrainAnswer(body, "llm.conversation", intent_name, chat.source, (), usages, failures)
+
+    def _keep_late(self, learner_id: UUID, futures: Iterable[Future[AgentResult[Any]]]) -> None:
+        """Calls whose answer the turn does not use (a speculative reply for another intent, a job past
+        the deadline) were still made and billed: their usage is kept for :meth:`take_late_usages`."""
+
+        def keep(future: Future[AgentResult[Any]]) -> None:
+            if future.cancelled() or future.exception() is not None:
+                return
+            self._late.extend((learner_id, usage) for usage in future.result().usages)
+
+        for future in futures:
+            future.add_done_callback(keep)
+
+    def take_late_usages(self) -> list[tuple[UUID, Usage]]:
+        """Usage of calls that finished after their turn was answered, as (learner id, usage): the
+        orchestrator stores them with a later turn (``record_usage``) so that costs stay complete."""
+        taken = []
+        while self._late:
+            taken.append(self._late.popleft())
+        return taken
+
+
+def _answer(
+    text: str, route: str, intent_name: str, result: AgentResult[M], buttons: tuple[Button, ...]
+) -> BrainAnswer:
+    return BrainAnswer(
+        text, route, intent_name, result.source, buttons, list(result.usages), list(result.failures)
+    )
+
+
+def _grammar_text(note: grammar.GrammarNote) -> str:
+    parts = [f"📘 {note.explanation}"]
+    if note.examples:
+        parts.append("\n".join(f"• {e}" for e in note.examples))
+    if note.correction:
+        parts.append(f"✏️ *{note.correction}*")
+    return "\n\n".join(parts)
+
+
+def _culture_text(note: culture.CultureNote) -> str:
+    parts = [f"🌎 {note.note}"]
+    if note.expressions:
+        parts.append("\n".join(f"• {e}" for e in note.expressions))
+    return "\n\n".join(parts)

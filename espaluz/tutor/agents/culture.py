@@ -1,0 +1,194 @@
+"""Culture guide (Claude, then Groq): customs, food, expressions of the learner's target country.
+
+The country-context table below (written for Espaluz) grounds the model in the learner's dialect and is
+also the engine fallback: without a provider the learner still gets a real note from the table. Notes
+are cached by topic, level, dialect and language. The table goes into the per-learner context block,
+not the cached system prompt, because it depends on the learner's country.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, Field
+
+from espaluz.llm.guard import as_data
+from espaluz.tutor.agents.base import AgentResult, Profile, ask_or_fallback
+
+if TYPE_CHECKING:
+    from espaluz.llm.cache import ExplanationCache
+    from espaluz.llm.chain import LLM
+    from espaluz.llm.types import Deadline
+
+
+@dataclass(frozen=True, slots=True)
+class Country:
+    code: str
+    name: str
+    address: str  # how people say "you"
+    greeting: str
+    expressions: tuple[tuple[str, str], ...]  # (expression, meaning in Spanish)
+    food: str
+    note: str  # one cultural fact worth knowing, in Spanish
+
+
+COUNTRIES: dict[str, Country] = {
+    "mx": Country(
+        "mx",
+        "México",
+        "tú entre amigos, usted con mayores y desconocidos; ustedes para el plural",
+        "¿Qué onda? / ¿Qué tal?",
+        (
+            ("¡Qué padre!", "¡qué bien!"),
+            ("¿Mande?", "¿perdón?, ¿cómo dice?"),
+            ("ahorita", "ahora o más tarde"),
+        ),
+        "tacos al pastor, mole, tamales, chilaquiles",
+        "El Día de Muertos (1 y 2 de noviembre) se recuerda a los difuntos con altares, flores de "
+        "cempasúchil y pan de muerto.",
+    ),
+    "co": Country(
+        "co",
+        "Colombia",
+        "usted muy frecuente, incluso entre amigos en Bogotá; tú en la costa; vos en Medellín y Cali",
+        "¿Quiubo? / ¿Bien o qué?",
+        (("¡Qué chévere!", "¡qué bien!"), ("parcero / parce", "amigo"), ("¿Me regala...?", "¿me da...?")),
+        "arepas, bandeja paisa, ajiaco, tinto (café solo)",
+        "Un «tinto» en Colombia es un café negro pequeño, no un vino.",
+    ),
+    "ar": Country(
+        "ar",
+        "Argentina",
+        "vos en lugar de tú (vos tenés, vos sos); ustedes para el plural",
+        "¿Qué hacés? / ¿Todo bien?",
+        (("che", "oye, para llamar la atención"), ("bárbaro", "genial"), ("laburo", "trabajo")),
+        "asado, empanadas, dulce de leche, mate",
+        "El mate se comparte en ronda; decir «gracias» al devolverlo significa que ya no quieres más.",
+    ),
+    "es": Country(
+        "es",
+        "España",
+        "tú muy frecuente; vosotros para el plural informal (vosotros tenéis); usted más formal",
+        "¿Qué tal? / ¡Hola, buenas!",
+        (("¡Vale!", "de acuerdo"), ("guay", "genial"), ("quedar", "verse con alguien a una hora")),
+        "tortilla de patatas, paella, jamón, tapas",
+        "Se come tarde: el almuerzo hacia las 14:00 y la cena hacia las 21:00 o 22:00.",
+    ),
+    "pa": Country(
+        "pa",
+        "Panamá",
+        "tú en confianza, usted con respeto; ustedes para el plural",
+        "¿Qué xopá? (al revés de «¿qué pasó?»)",
+        (("¡Qué xopá!", "¿qué tal?"), ("chuleta", "¡caramba!"), ("pelao / pelaíto", "niño")),
+        "sancocho panameño, patacones, hojaldras, ceviche",
+        "En Panamá circula el dólar estadounidense junto al balboa, la moneda nacional.",
+    ),
+    "caribe": Country(
+        "caribe",
+        "el Caribe (Cuba, Puerto Rico, República Dominicana)",
+        "tú casi siempre; ustedes para el plural; la -s final se aspira o se pierde (¿cómo tú estás?)",
+        "¿Qué lo que? (RD) / ¿Qué hay? (Cuba) / ¿Qué es la que hay? (PR)",
+        (("guagua", "autobús"), ("chévere", "genial"), ("¡Wepa!", "¡qué alegría! (PR)")),
+        "arroz con habichuelas, tostones, mofongo, ropa vieja",
+        "En el Caribe la pregunta sin inversión es normal: «¿Qué tú quieres?».",
+    ),
+    "pe": Country(
+        "pe",
+        "Perú",
+        "tú en confianza, usted con respeto",
+        "¿Qué tal, causa?",
+        (("causa / pata", "amigo"), ("bacán", "genial"), ("chamba", "trabajo")),
+        "ceviche, lomo saltado, ají de gallina",
+        "El ceviche se sirve con camote y choclo; la «leche de tigre» es su jugo.",
+    ),
+    "cl": Country(
+        "cl",
+        "Chile",
+        "tú, y un voseo verbal informal (¿cómo estái?)",
+        "¿Cómo estái? / ¿Qué onda?",
+        (("¿cachái?", "¿entiendes?"), ("bacán", "genial"), ("pololo / polola", "novio / novia")),
+        "empanadas de pino, pastel de choclo, completos",
+        "Las Fiestas Patrias (18 de septiembre) se celebran en las «fondas» con cueca y empanadas.",
+    ),
+}
+# The learner's dialect setting names a region; each points to the country the notes are set in.
+DIALECT_COUNTRY = {"latam": "mx", "spain": "es", "rioplatense": "ar"}
+
+
+def country_for(dialect: str) -> Country:
+    """The country of a dialect setting or country code (Mexico for general Latin American Spanish)."""
+    code = DIALECT_COUNTRY.get(dialect, dialect)
+    return COUNTRIES.get(code, COUNTRIES["mx"])
+
+
+def country_context(country: Country) -> str:
+    expressions = "; ".join(f"«{e}» = {m}" for e, m in country.expressions)
+    return (
+        f"Country context for the learner's target dialect: {country.name}. Forms of address: "
+        f"{country.address}. Greeting: {country.greeting}. Expressions: {expressions}. Food: {country.food}. "
+        f"Fact: {country.note}"
+    )
+
+
+SYSTEM = """
+You are the culture guide of Espaluz, a Spanish tutor on WhatsApp. You share short, accurate and
+respectful notes on the culture of the Spanish-speaking world, centred on the learner's target country
+(given in the country context), and you teach one or two expressions people really use there. Avoid
+stereotypes; when customs vary by region, say so. Write the note in Spanish at the learner's CEFR level.
+At most 4 sentences; WhatsApp formatting only.
+Answer with one JSON object: {"topic": short snake_case label, "note": Spanish text,
+"expressions": 0 to 3 Spanish expressions with their meaning, "country": the country's name}.
+"""
+
+
+class CultureNote(BaseModel):
+    topic: str = Field("general", max_length=60)
+    note: str = Field(min_length=1, max_length=900)
+    expressions: list[str] = Field(default_factory=list, max_length=4)
+    country: str = Field("", max_length=80)
+
+
+def engine_note(profile: Profile) -> CultureNote:
+    """A note from the table (no provider needed)."""
+    country = country_for(profile.dialect)
+    return CultureNote(
+        topic="general",
+        note=f"En {country.name}: {country.note}",
+        expressions=[f"{e}: {m}" for e, m in country.expressions],
+        country=country.name,
+    )
+
+
+def guide(
+    llm: LLM,
+    profile: Profile,
+    topic: str,
+    question: str,
+    deadline: Deadline,
+    cache: ExplanationCache | None = None,
+) -> AgentResult[CultureNote]:
+    """A culture note on ``topic`` for the learner's country (cached per topic, level, dialect)."""
+    key = ("culture", topic, profile.level, profile.dialect, profile.native_language)
+    if cache is not None and topic and topic != "general":
+        hit = cache.get(CultureNote, *key)
+        if hit is not None:
+            return AgentResult(hit, "cache")
+    country = country_for(profile.dialect)
+    result = ask_or_fallback(
+        llm,
+        agent="culture",
+        system=SYSTEM,
+        profile=profile,
+        user=f"{country_context(country)}\nTopic: {topic}. The learner asked:\n{as_data(question)}",
+        model=CultureNote,
+        order=("claude", "groq"),
+        deadline=deadline,
+        engine=lambda: engine_note(profile),
+        shown=("note", "expressions"),
+        spanish=("note",),
+        max_tokens=350,
+    )
+    if cache is not None and result.source in ("groq", "claude") and topic and topic != "general":
+        cache.put(result.output, *key)
+    return result

@@ -1,0 +1,226 @@
+"""Onboarding a new learner: explanation language, level (quick test or self-choice), target dialect,
+goal, consent to reminders. One message per step, each with reply buttons or a list.
+
+The step lives in ``state.extra["onboarding"]`` (``step``, ``prompted``, ``misses``, ``lang``); every
+answer is written to the learner row at once (``profile.set_*``), so an abandoned onboarding keeps what
+was answered. ``profile.mark_onboarded`` ends it (finished or skipped with "saltar"/"skip").
+
+Answers come as list/button ids ``onb:<step>:<value>`` or typed (the option's title or code). An id of
+another step (an old message) or an unknown value is not applied: the open step is asked again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from espaluz.tutor.commands import level as levels
+from espaluz.tutor.commands import profile as profiles
+from espaluz.tutor.commands.profile import DIALECTS, GOALS, LANGUAGES, LEVELS
+from espaluz.tutor.commands.texts import LEVEL_NAMES, both, fold, tr
+from espaluz.whatsapp.outgoing import Button, ListRow, Reply
+
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    import psycopg
+
+    from espaluz.storage.learners import Learner
+    from espaluz.tutor.state import ConversationState
+
+KEY = "onboarding"
+PREFIX = "onb:"
+STEPS: tuple[str, ...] = ("language", "level", "dialect", "goals", "reminders")
+MAX_MISSES = 2  # after this many unrelated messages the tutor answers them instead of asking again
+SKIP_WORDS = frozenset({"saltar", "skip", "omitir", "luego", "later", "mas tarde", "despues"})
+_TAG = {"language": "lang", "level": "level", "dialect": "dialect", "goals": "goal", "reminders": "remind"}
+_STEP_OF_TAG = {tag: step for step, tag in _TAG.items()}
+
+_LANGUAGE_WORDS = {
+    "en": {"en", "english", "ingles"},
+    "es": {"es", "español", "espanol", "spanish", "castellano"},
+    "pt": {"pt", "portugues", "portuguese"},
+}
+_LEVEL_WORDS = {
+    "test": {"test", "test rapido", "quick test", "examen", "hacer test", "hacer el test"},
+    "pick": {"pick", "elegir", "choose", "ya se mi nivel", "i know my level"},
+    "A1": {"empiezo de cero", "de cero", "cero", "principiante", "beginner", "from scratch"},
+}
+_YES = {"si", "yes", "vale", "ok", "claro", "si, recuerdame", "sure"}
+_NO = {"no", "no, gracias", "no gracias", "no thanks", "nope"}
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    step: str
+    value: str
+
+
+class Stale(Exception):
+    """An onboarding id of another step, or with a value the step does not offer."""
+
+
+def current(state: ConversationState) -> dict[str, Any] | None:
+    raw = state.extra.get(KEY)
+    return raw if isinstance(raw, dict) and raw.get("step") in STEPS else None
+
+
+def begin(state: ConversationState, language: str) -> dict[str, Any]:
+    raw: dict[str, Any] = {"step": STEPS[0], "prompted": False, "misses": 0, "lang": language}
+    state.extra[KEY] = raw
+    return raw
+
+
+def parse(step: str, text: str, reply_id: str | None) -> Choice | None:
+    """The learner's choice for ``step``; None when the message is not one. Raises ``Stale`` for an
+    onboarding id that does not fit the open step."""
+    if reply_id:
+        if not reply_id.startswith(PREFIX):
+            return None
+        tag, _, value = reply_id[len(PREFIX) :].partition(":")
+        if _STEP_OF_TAG.get(tag) != step or not _valid(step, value):
+            raise Stale(reply_id)
+        return Choice(step, value)
+    said = fold(text)
+    if not said:
+        return None
+    typed = _typed(step, said)
+    return Choice(step, typed) if typed else None
+
+
+def _valid(step: str, value: str) -> bool:
+    return {
+        "language": value in LANGUAGES,
+        "level": value in LEVELS or value in ("test", "pick"),
+        "dialect": value in DIALECTS,
+        "goals": value in GOALS,
+        "reminders": value in ("yes", "no"),
+    }[step]
+
+
+def _typed(step: str, said: str) -> str | None:
+    if step == "language":
+        return next((code for code, words in _LANGUAGE_WORDS.items() if said in words), None)
+    if step == "level":
+        if lv := levels.parse_level(said):
+            return lv
+        return next((v for v, words in _LEVEL_WORDS.items() if said in words), None)
+    if step == "dialect":
+        named = {fold(title): code for code, (title, _) in DIALECTS.items()}
+        named.update(
+            {"spain": "es", "espana": "es", "mexico": "mx", "caribbean": "caribe", "latin america": "latam"}
+        )
+        return said if said in DIALECTS else named.get(said)
+    if step == "goals":
+        for code, (es, en) in GOALS.items():
+            if said in (code, fold(es), fold(en)):
+                return code
+        return None
+    if said in _YES:
+        return "yes"
+    return "no" if said in _NO else None
+
+
+def prompt(step: str, language: str, learner: Learner, *, lead: str = "") -> Reply:
+    """The message that asks ``step`` (``lead``: a line before it, e.g. the last answer confirmed)."""
+    head = f"{lead}\n\n" if lead else ""
+    if step == "language":
+        name = (learner.display_name or "").strip().split(" ")[0][:30]  # a profile name is untrusted
+        hello = f"¡Hola, {name}! 👋" if name else "¡Hola! 👋"
+        text = both(
+            f"{hello} Soy *Espaluz*, tu tutor de español en WhatsApp. Unas preguntas rápidas para "
+            "conocerte (escribe *saltar* para omitirlas).\n\n¿En qué idioma quieres las explicaciones?",
+            "I'm Espaluz, your Spanish tutor. A few quick questions first (write *skip* to skip them). "
+            "Which language should I explain things in?",
+        )
+        return Reply(
+            head + text,
+            buttons=tuple(Button(f"{PREFIX}lang:{code}", title) for code, title in LANGUAGES.items()),
+        )
+    if step == "level":
+        text = tr(language, "¿Cuál es tu nivel de español?", "What is your Spanish level?")
+        return Reply(
+            head + text,
+            buttons=(
+                Button(f"{PREFIX}level:test", "Test rápido"),
+                Button(f"{PREFIX}level:pick", "Ya sé mi nivel"),
+                Button(f"{PREFIX}level:A1", "Empiezo de cero"),
+            ),
+        )
+    if step == "dialect":
+        text = tr(
+            language,
+            "¿Qué español quieres aprender? Elige un país o región: adapto el vocabulario y la cultura.",
+            "Which Spanish do you want to learn? I adapt vocabulary and culture to it.",
+        )
+        rows = tuple(ListRow(f"{PREFIX}dialect:{c}", t, d) for c, (t, d) in DIALECTS.items())
+        return Reply(head + text, list_button="Elegir país", rows=rows)
+    if step == "goals":
+        text = tr(language, "¿Para qué quieres aprender español?", "What do you want Spanish for?")
+        rows = tuple(ListRow(f"{PREFIX}goal:{c}", es, en) for c, (es, en) in GOALS.items())
+        return Reply(head + text, list_button="Elegir objetivo", rows=rows)
+    text = tr(
+        language,
+        "Última pregunta: ¿te mando un recordatorio para practicar si pasa un día sin que me escribas?",
+        "Last one: may I remind you to practise when a day goes by without a message?",
+    )
+    return Reply(
+        head + text,
+        buttons=(
+            Button(f"{PREFIX}remind:yes", "Sí, recuérdame"),
+            Button(f"{PREFIX}remind:no", "No, gracias"),
+        ),
+    )
+
+
+def level_list(language: str) -> Reply:
+    text = tr(language, "Elige tu nivel:", "Pick your level:")
+    return Reply(text, list_button="Elegir nivel", rows=levels.level_rows(f"{PREFIX}level:"))
+
+
+def apply(conn: psycopg.Connection[Any], learner_id: UUID, choice: Choice) -> str:
+    """Store the answer on the learner; returns the confirmation line (in the chosen language)."""
+    step, value = choice.step, choice.value
+    if step == "language":
+        profiles.set_native_language(conn, learner_id, value)
+        return tr(value, f"✅ Explicaciones en *{LANGUAGES[value]}*.", "")
+    if step == "level":
+        profiles.set_level(conn, learner_id, value)
+        return f"✅ Nivel *{value}* ({LEVEL_NAMES[value][0].lower()})."
+    if step == "dialect":
+        profiles.set_dialect(conn, learner_id, value)
+        return f"✅ Español de *{DIALECTS[value][0]}*."
+    if step == "goals":
+        profiles.set_goals(conn, learner_id, [value])
+        return f"✅ Objetivo: *{GOALS[value][0].lower()}*."
+    profiles.set_reminders_consent(conn, learner_id, value == "yes")
+    return "✅ Te recordaré practicar. 🔔" if value == "yes" else "✅ Sin recordatorios."
+
+
+def next_step(step: str) -> str | None:
+    i = STEPS.index(step)
+    return STEPS[i + 1] if i + 1 < len(STEPS) else None
+
+
+def finished(language: str, lead: str = "") -> Reply:
+    head = f"{lead}\n\n" if lead else ""
+    text = tr(
+        language,
+        "🎉 ¡Todo listo! Escribe *practicar* para empezar, *nivel* para cambiar tu nivel, *progreso* para "
+        "ver tu avance y *perfil* para cambiar estas respuestas.",
+        "All set! *practicar* starts an exercise, *nivel* changes your level, *progreso* shows your "
+        "progress, *perfil* changes these answers.",
+    )
+    return Reply(head + text, buttons=(Button("practice", "Practicar"), Button("help", "Ayuda")))
+
+
+def again(step: str, language: str, learner: Learner, state: ConversationState) -> Reply:
+    """The open step asked again after an answer that did not fit it."""
+    hint = tr(
+        language,
+        "No he entendido esa opción. Elige una de la lista (o escribe *saltar*).",
+        "I didn't get that option: pick one (or write *skip*).",
+    )
+    if step == "level" and (question := levels.repeat(state)) is not None:
+        return Reply(f"{hint}\n\n{question.text}", buttons=question.buttons)
+    return prompt(step, language, learner, lead=hint)

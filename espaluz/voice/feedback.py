@@ -1,0 +1,123 @@
+"""The chat message for a pronunciation assessment, and friendly replies for unusable audio.
+
+One message (fewer, richer messages: see ARCHITECTURE.md): the words marked at three levels (not right
+or wrong), the one thing to fix first, the four scores, and a "try again" button; the model
+pronunciation goes as a voice note next to it. In free speech the transcript stood in for the expected
+text, and the message says the feedback is approximate.
+
+Fix first, in this order: a sound that turns the word into another one (the minimal-pair message),
+a sound left out, any other wrong sound, a hesitation between words, the stress. One thing only:
+a learner who gets five corrections fixes none.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from espaluz.spanish.phonetics import PHONE_NAMES
+from espaluz.voice.audio import AudioProblem
+from espaluz.voice.scoring import ErrorType, Level
+from espaluz.whatsapp.outgoing import MAX_INTERACTIVE_BODY, Button, Reply
+
+if TYPE_CHECKING:
+    from espaluz.voice.scoring import Assessment, WordScore
+
+RETRY_BUTTON = Button("voice:retry", "🔁 Try again")
+DRILL_BUTTON = Button("voice:drill", "🎯 Drill this sound")
+MARKS = {Level.GOOD: "🟢", Level.FAIR: "🟡", Level.POOR: "🔴"}
+LEGEND = "🟢 clear · 🟡 almost · 🔴 practise this"
+
+PROBLEM_REPLIES: dict[AudioProblem, str] = {
+    AudioProblem.EMPTY: "Your voice note arrived empty 🤔 Could you record it again?",
+    AudioProblem.UNDECODABLE: (
+        "I couldn't open that audio. Please record a WhatsApp voice note (hold the 🎤 button)."
+    ),
+    AudioProblem.OVERSIZED: "That audio is too big for me. A short voice note (under a minute) works best!",
+    AudioProblem.TOO_LONG: "That voice note is a bit long for me. Could you send a shorter one?",
+    AudioProblem.SILENT: "I couldn't hear anything 🔇 Check your microphone and try again.",
+    AudioProblem.NOISE_ONLY: "I only hear background noise 🌬️ Try again somewhere quieter.",
+}
+UNAVAILABLE_REPLY = (
+    "I can't listen to voice notes right now 🙉 Please write it, or try again in a few minutes."
+)
+
+
+def problem_reply(problem: AudioProblem) -> Reply:
+    return Reply(PROBLEM_REPLIES[problem])
+
+
+def _phone_name(phone: str) -> str:
+    return PHONE_NAMES.get(phone, f"[{phone}]")
+
+
+def _ordinal(n: int) -> str:
+    return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
+
+
+def fix_first(assessment: Assessment) -> str:
+    """The one thing to work on first (see the module docstring for the order)."""
+    words = sorted(assessment.words, key=lambda w: w.score)
+    for word in words:
+        if word.diagnosis and "that is *" in word.diagnosis:
+            return word.diagnosis
+    for word in words:
+        missing = [p for p in word.phones if p.error is ErrorType.OMISSION]
+        if missing and len(missing) == len(word.phones):
+            return f"I didn't hear *{word.text}*: say every word of the phrase."
+        if missing:
+            return f"In *{word.text}* I missed {_phone_name(missing[0].phone)}: say it clearly."
+    for word in words:
+        if word.diagnosis:
+            return word.diagnosis
+        wrong = [p for p in word.phones if p.error is ErrorType.MISPRONUNCIATION]
+        if wrong:
+            return f"In *{word.text}*, work on {_phone_name(wrong[0].phone)}."
+    for index, word in enumerate(assessment.words):
+        if ErrorType.UNEXPECTED_PAUSE in word.errors and index > 0:
+            before = assessment.words[index - 1].text
+            return f"Say *{before} {word.text}* in one go, without stopping between the words."
+    for word in assessment.words:
+        if ErrorType.STRESS in word.errors:
+            nth = _ordinal(word.stress_expected + 1)
+            return f"Stress *{_stressed(word)}*: the stress goes on the {nth} syllable."
+    if any(w.level is not Level.GOOD for w in assessment.words):
+        weakest = words[0]
+        return f"Nearly there: say *{weakest.text}* once more, slowly and clearly."
+    return "Nothing to fix: that sounded great! 🎉 Try it a little faster."
+
+
+def _stressed(word: WordScore) -> str:
+    from espaluz.spanish.phonetics import g2p
+
+    syllables = list(g2p(word.text).syllables)
+    if 0 <= word.stress_expected < len(syllables):
+        syllables[word.stress_expected] = syllables[word.stress_expected].upper()
+    return "-".join(syllables)
+
+
+def marked_words(assessment: Assessment) -> str:
+    return " ".join(f"{MARKS[w.level]} {w.text}" for w in assessment.words)
+
+
+def assessment_reply(assessment: Assessment, *, reply_to: str | None = None, drill: bool = False) -> Reply:
+    """The feedback message: marked words, the one fix, scores, and the try-again button."""
+    lines = [
+        marked_words(assessment),
+        f"_{LEGEND}_",
+        "",
+        f"👉 {fix_first(assessment)}",
+        "",
+        f"Accuracy {assessment.accuracy:.0f} · Fluency {assessment.fluency:.0f} · "
+        f"Completeness {assessment.completeness:.0f} · Prosody {assessment.prosody:.0f}",
+    ]
+    if assessment.approximate:
+        lines.append(
+            "_Approximate: I compared your voice with what I understood, not with a text you read, "
+            "so a slip that made another word may go unnoticed._"
+        )
+    lines.append("🔊 Listen to the model, then tap *Try again* and record it once more.")
+    text = "\n".join(lines)
+    if len(text) > MAX_INTERACTIVE_BODY:
+        text = text[: MAX_INTERACTIVE_BODY - 1] + "…"
+    buttons = (RETRY_BUTTON, DRILL_BUTTON) if drill else (RETRY_BUTTON,)
+    return Reply(text, buttons=buttons, reply_to=reply_to)

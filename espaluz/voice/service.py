@@ -1,0 +1,341 @@
+"""One voice note in, one :class:`VoiceOutcome` out: the voice path the tutor processor calls.
+
+``VoiceService.handle(learner, message, state)``:
+
+1. download the media at once (``GraphClient.fetch_media``: fresh URL per attempt, backoff), keep it in
+   the audio store (S3 or a local folder, with retention);
+2. decode and measure it (:mod:`espaluz.voice.audio`); unusable audio ends here with a friendly reply;
+3. route it (:mod:`espaluz.voice.routing`): free speech that is short and clean to Groq Whisper, the rest
+   and every pronunciation exercise to the Modal app, each falling back to the other for free speech;
+4. for an exercise (``state.extra["voice_exercise"]``, set by :meth:`VoiceService.start_drill`): the
+   feedback message, a model pronunciation uploaded as a voice note, the phone skills to review;
+   for free speech: the transcript for the conversation (and, when the Modal app scored it, an
+   approximate feedback message the tutor may add).
+
+A caller must know: ``handle`` raises nothing for bad audio or a recogniser outage (the outcome carries
+the reply); it mutates ``state.extra`` when an exercise is passed and says so in ``state_changed``.
+Logs carry the learner's uuid and the wamid only.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from espaluz.voice import feedback
+from espaluz.voice.audio import AudioProblem, prepare
+from espaluz.voice.drills import STATE_KEY, Drill, next_drill, phone_performance, skill_for
+from espaluz.voice.routing import Route, choose_route
+from espaluz.voice.scoring import Level
+from espaluz.voice.storage import build_store
+from espaluz.voice.transcribers import GroqTranscriber, ModalAssessor, TranscriberUnavailable
+from espaluz.voice.tts import SpeechUnavailable, build_speaker
+from espaluz.whatsapp.graph import GraphAPIError
+from espaluz.whatsapp.models import media_id
+from espaluz.whatsapp.outgoing import MessageLimitError, Reply
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from espaluz.config import Settings
+    from espaluz.memory.kinds import Performance
+    from espaluz.storage.learners import Learner
+    from espaluz.tutor.state import ConversationState
+    from espaluz.voice.audio import PreparedAudio
+    from espaluz.voice.scoring import Assessment
+    from espaluz.voice.storage import AudioStore
+    from espaluz.voice.transcribers import Transcript, VoiceResult
+    from espaluz.voice.tts import Speaker
+    from espaluz.whatsapp.graph import GraphClient
+    from espaluz.whatsapp.models import Message
+
+logger = logging.getLogger(__name__)
+
+RETRY_ID = feedback.RETRY_BUTTON.id
+DRILL_ID = feedback.DRILL_BUTTON.id
+WEAK_KEY = "voice_weak_phones"
+DOWNLOAD_FAILED_REPLY = "I couldn't download your voice note 📶 Could you send it again?"
+
+
+class OutcomeKind(StrEnum):
+    TRANSCRIPT = "transcript"  # free speech: feed ``transcript.text`` to the conversation
+    FEEDBACK = "feedback"  # pronunciation exercise: send ``reply`` (+ ``model_voice_media_id``)
+    PROBLEM = "problem"  # unusable audio: send ``reply``
+    UNAVAILABLE = "unavailable"  # download or recognisers failed: send ``reply``
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceOutcome:
+    kind: OutcomeKind
+    reply: Reply | None = None
+    transcript: Transcript | None = None
+    assessment: Assessment | None = None
+    model_voice_media_id: str | None = None  # send as ``VoiceNote(media_id)`` right after ``reply``
+    approximate_feedback: Reply | None = None  # free speech scored by the GPU app (optional to send)
+    route: Route | None = None
+    audio_key: str | None = None
+    problem: AudioProblem | None = None
+    performances: dict[str, Performance] = field(default_factory=dict)  # pron:<phone> skills to review
+    state_changed: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+    retryable: bool = False  # the download failed for a passing reason: the turn may be retried instead
+
+
+def dialect_of(learner: Learner) -> str:
+    return "spain" if (learner.dialect or "").lower() in ("spain", "es", "es-es", "castilian") else "latam"
+
+
+def exercise_of(state: ConversationState) -> Drill | None:
+    raw = state.extra.get(STATE_KEY)
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return Drill.from_state(raw)
+    except (KeyError, TypeError):
+        return None
+
+
+def filename_for(mime_type: str) -> str:
+    """A file name whose extension tells Groq the container (voice notes are OGG/Opus; files may be
+    MP3; AAC/AMR files never get this far: libsndfile cannot decode them, the learner is asked for a
+    voice note instead)."""
+    kind = mime_type.split(";")[0].strip().lower()
+    return {"audio/mpeg": "audio.mp3", "audio/wav": "audio.wav", "audio/x-wav": "audio.wav"}.get(
+        kind, "voice.ogg"
+    )
+
+
+def is_voice_button(button_id: str) -> bool:
+    return button_id in (RETRY_ID, DRILL_ID)
+
+
+class VoiceService:
+    def __init__(
+        self,
+        settings: Settings,
+        graph: GraphClient,
+        *,
+        store: AudioStore | None = None,
+        groq: GroqTranscriber | None = None,
+        modal: ModalAssessor | None = None,
+        speaker: Speaker | None = None,
+    ) -> None:
+        self.settings = settings
+        self.graph = graph
+        self.store = store or build_store(settings)
+        self.groq = groq or GroqTranscriber(settings)
+        self.modal = modal or ModalAssessor(settings)
+        self.speaker = speaker or build_speaker(settings)
+
+    # --- the voice note ----------------------------------------------------------------------------
+
+    def handle(self, learner: Learner, message: Message, state: ConversationState) -> VoiceOutcome:
+        """Process one inbound voice note or audio file (see the module docstring)."""
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        ident = media_id(message)
+        if not ident:
+            return VoiceOutcome(
+                OutcomeKind.PROBLEM, feedback.problem_reply(AudioProblem.EMPTY), problem=AudioProblem.EMPTY
+            )
+        try:
+            info, data = self.graph.fetch_media(ident)
+        except GraphAPIError as exc:
+            logger.warning(
+                "voice download failed learner=%s wamid=%s: %s", learner.id, message.id, type(exc).__name__
+            )
+            return VoiceOutcome(
+                OutcomeKind.UNAVAILABLE,
+                Reply(DOWNLOAD_FAILED_REPLY, reply_to=message.id),
+                retryable=exc.retryable,
+            )
+        timings["download"] = time.perf_counter() - started
+        key = self._keep(learner, message.id, data)
+
+        mark = time.perf_counter()
+        prepared = prepare(
+            data, max_bytes=self.settings.voice_max_bytes, max_seconds=self.settings.voice_max_seconds
+        )
+        timings["prepare"] = time.perf_counter() - mark
+        if isinstance(prepared, AudioProblem):
+            logger.info("voice unusable learner=%s wamid=%s problem=%s", learner.id, message.id, prepared)
+            return VoiceOutcome(
+                OutcomeKind.PROBLEM,
+                feedback.problem_reply(prepared),
+                audio_key=key,
+                problem=prepared,
+                timings=timings,
+            )
+
+        exercise = exercise_of(state)
+        route = choose_route(prepared, exercise=exercise is not None, settings=self.settings)
+        dialect = dialect_of(learner)
+        logger.info(
+            "voice learner=%s wamid=%s seconds=%.1f snr=%.1f route=%s exercise=%s",
+            learner.id,
+            message.id,
+            prepared.duration,
+            prepared.snr_db,
+            route,
+            exercise is not None,
+        )
+        if exercise is not None:
+            return self._exercise(learner, message, state, exercise, data, dialect, key, timings)
+        return self._free_speech(
+            learner, message, prepared, data, info.mime_type, dialect, route, key, timings
+        )
+
+    def _keep(self, learner: Learner, wamid: str, data: bytes) -> str | None:
+        try:
+            return self.store.save(learner.id, wamid, data)
+        except Exception as exc:  # keeping a copy must never cost the learner the reply
+            logger.warning(
+                "voice store failed learner=%s wamid=%s: %s", learner.id, wamid, type(exc).__name__
+            )
+            return None
+
+    def _free_speech(
+        self,
+        learner: Learner,
+        message: Message,
+        prepared: PreparedAudio,
+        data: bytes,
+        mime_type: str,
+        dialect: str,
+        route: Route,
+        key: str | None,
+        timings: dict[str, float],
+    ) -> VoiceOutcome:
+        order = (Route.GROQ, Route.MODAL) if route is Route.GROQ else (Route.MODAL, Route.GROQ)
+        for attempt in order:
+            mark = time.perf_counter()
+            try:
+                result = (
+                    self.groq.transcribe(data, filename_for(mime_type))
+                    if attempt is Route.GROQ
+                    else self.modal.assess(data, None, dialect)
+                )
+            except TranscriberUnavailable as exc:
+                logger.warning(
+                    "voice %s unavailable learner=%s wamid=%s: %s", attempt, learner.id, message.id, exc
+                )
+                continue
+            timings[attempt.value] = time.perf_counter() - mark
+            approximate = None
+            if result.assessment is not None and result.assessment.words:
+                approximate = feedback.assessment_reply(result.assessment, reply_to=message.id)
+            return VoiceOutcome(
+                OutcomeKind.TRANSCRIPT,
+                transcript=result.transcript,
+                assessment=result.assessment,
+                approximate_feedback=approximate,
+                route=attempt,
+                audio_key=key,
+                timings={**timings, **result.timings},
+            )
+        return VoiceOutcome(
+            OutcomeKind.UNAVAILABLE, Reply(feedback.UNAVAILABLE_REPLY), route=route, audio_key=key
+        )
+
+    def _exercise(
+        self,
+        learner: Learner,
+        message: Message,
+        state: ConversationState,
+        exercise: Drill,
+        data: bytes,
+        dialect: str,
+        key: str | None,
+        timings: dict[str, float],
+    ) -> VoiceOutcome:
+        mark = time.perf_counter()
+        try:
+            result: VoiceResult = self.modal.assess(data, exercise.text, dialect)
+        except TranscriberUnavailable as exc:
+            logger.warning("voice modal unavailable learner=%s wamid=%s: %s", learner.id, message.id, exc)
+            return VoiceOutcome(
+                OutcomeKind.UNAVAILABLE, Reply(feedback.UNAVAILABLE_REPLY), route=Route.MODAL, audio_key=key
+            )
+        timings["modal"] = time.perf_counter() - mark
+        assessment = result.assessment
+        if assessment is None or not assessment.words:
+            reply = Reply(
+                f"I couldn't make out the words 🤔 Try again, reading: *{exercise.text}*", reply_to=message.id
+            )
+            return VoiceOutcome(
+                OutcomeKind.FEEDBACK, reply, transcript=result.transcript, route=Route.MODAL, audio_key=key
+            )
+        weak = assessment.weak_phones()
+        state.extra[WEAK_KEY] = weak[:5]
+        if all(w.level is Level.GOOD for w in assessment.words):
+            state.extra.pop(STATE_KEY, None)
+        reply = feedback.assessment_reply(assessment, reply_to=message.id, drill=bool(weak))
+        voice_id = self.model_voice(learner, exercise.text, dialect)
+        return VoiceOutcome(
+            OutcomeKind.FEEDBACK,
+            reply,
+            transcript=result.transcript,
+            assessment=assessment,
+            model_voice_media_id=voice_id,
+            route=Route.MODAL,
+            audio_key=key,
+            performances={skill_for(phone): perf for phone, perf in phone_performance(assessment).items()},
+            state_changed=True,
+            timings={**timings, **result.timings},
+        )
+
+    def model_voice(self, learner: Learner, text: str, dialect: str) -> str | None:
+        """Upload a model pronunciation of ``text`` as a voice note; ``None`` when TTS or upload fails
+        (the feedback still goes, without the audio)."""
+        try:
+            ogg = self.speaker.speak(text, dialect)
+            return self.graph.upload_voice_note(
+                learner.business_phone_number_id or self.settings.whatsapp_phone_number_id, ogg
+            )
+        except (SpeechUnavailable, GraphAPIError, MessageLimitError) as exc:
+            logger.warning("model voice failed learner=%s: %s", learner.id, type(exc).__name__)
+            return None
+
+    # --- drills and buttons ------------------------------------------------------------------------
+
+    def start_drill(
+        self,
+        learner: Learner,
+        state: ConversationState,
+        *,
+        due_skills: Iterable[str] = (),
+        phone: str | None = None,
+    ) -> Reply | None:
+        """Offer a pronunciation drill (a due ``pron:`` skill, ``phone``, or the learner's weakest phone)
+        and remember it as the exercise the next voice note answers. ``None`` when nothing fits."""
+        weak = [phone] if phone else list(state.extra.get(WEAK_KEY, ()))
+        drill = next_drill(due_skills, weak, dialect_of(learner))
+        if drill is None:
+            return None
+        state.extra[STATE_KEY] = drill.to_state()
+        return Reply(drill.prompt)
+
+    def start_exercise(self, state: ConversationState, text: str, skill: str = "pron:phrase") -> Reply:
+        """Ask the learner to read ``text`` aloud; the next voice note is scored against it."""
+        drill = Drill(skill, "", "phrase", text, f"🎙️ Record a voice note reading: *{text}*")
+        state.extra[STATE_KEY] = drill.to_state()
+        return Reply(drill.prompt)
+
+    def on_button(self, button_id: str, learner: Learner, state: ConversationState) -> Reply | None:
+        """Answer the feedback message's buttons ("try again", "drill this sound"); ``None`` for others."""
+        if button_id == RETRY_ID:
+            exercise = exercise_of(state)
+            if exercise is None:
+                return Reply("Send me a voice note whenever you like 🎙️")
+            return Reply(f"🎙️ Go ahead: record *{exercise.text}* again.")
+        if button_id == DRILL_ID:
+            return self.start_drill(learner, state) or Reply("Nothing to drill right now: well done! 🎉")
+        return None
+
+
+def build_voice(settings: Settings, graph: GraphClient) -> VoiceService:
+    """The production wiring: S3 or a local folder, Groq, the Modal app, Polly or espeak-ng."""
+    return VoiceService(settings, graph)

@@ -1,0 +1,112 @@
+"""Where learners' voice notes are kept, and for how long.
+
+The audio is downloaded at once (Meta's URL lives 5 minutes) and kept so that a retry of the turn, the
+Modal app or a later review can read it again without Meta. Learners' voices are personal data, so
+nothing is kept forever: ``AUDIO_RETENTION_DAYS`` (30 by default).
+
+- S3 (``AUDIO_BUCKET`` set): objects under ``voice/<learner>/<wamid>.ogg``; expiry is the bucket's
+  lifecycle rule (infra/cloudformation/storage.yml, ``audioRetentionDays``), so the tutor needs only
+  ``s3:PutObject``/``s3:GetObject`` (no object tags: they would need ``s3:PutObjectTagging``). The
+  endpoint comes from boto3's own variables.
+- Local folder (``ESPALUZ_DATA_DIR/voice``): the same layout; :meth:`LocalAudioStore.purge` deletes
+  files older than the retention period and runs on every save, so the folder cannot grow unbounded.
+
+Keys carry the learner's uuid and the wamid, never a phone number.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    from espaluz.config import Settings
+
+logger = logging.getLogger(__name__)
+
+_SAFE = re.compile(r"[^A-Za-z0-9._=-]")
+
+
+def audio_key(learner_id: UUID, wamid: str, extension: str = "ogg") -> str:
+    return f"voice/{learner_id}/{_SAFE.sub('_', wamid)}.{extension}"
+
+
+class AudioStore(Protocol):
+    def save(self, learner_id: UUID, wamid: str, data: bytes) -> str:
+        """Store a clip; returns its key."""
+        ...
+
+    def load(self, key: str) -> bytes: ...
+
+
+class LocalAudioStore:
+    def __init__(self, root: Path, retention_days: int) -> None:
+        self.root = root
+        self.retention_seconds = retention_days * 86400
+
+    def save(self, learner_id: UUID, wamid: str, data: bytes) -> str:
+        key = audio_key(learner_id, wamid)
+        path = self.root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".part")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+        self.purge()
+        return key
+
+    def load(self, key: str) -> bytes:
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise ValueError("audio key outside the store")
+        return path.read_bytes()
+
+    def purge(self, now: float | None = None) -> int:
+        """Delete clips older than the retention period; returns how many went."""
+        cutoff = (now if now is not None else time.time()) - self.retention_seconds
+        removed = 0
+        for path in self.root.glob("voice/*/*"):
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+
+class S3AudioStore:
+    def __init__(self, bucket: str, retention_days: int, client: Any | None = None) -> None:
+        self.bucket = bucket
+        self.retention_days = retention_days
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("s3")
+        return self._client
+
+    def save(self, learner_id: UUID, wamid: str, data: bytes) -> str:
+        key = audio_key(learner_id, wamid)
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=key,
+            Body=data,
+            ContentType="audio/ogg",
+        )
+        return key
+
+    def load(self, key: str) -> bytes:
+        body: bytes = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        return body
+
+
+def build_store(settings: Settings) -> AudioStore:
+    """S3 when ``AUDIO_BUCKET`` is set, else a folder under ``ESPALUZ_DATA_DIR``."""
+    if settings.audio_bucket:
+        return S3AudioStore(settings.audio_bucket, settings.audio_retention_days)
+    return LocalAudioStore(Path(settings.espaluz_data_dir) / "audio", settings.audio_retention_days)

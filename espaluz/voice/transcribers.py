@@ -1,0 +1,191 @@
+"""The two recognisers behind a voice note: Groq's hosted Whisper and the Modal GPU app.
+
+Both return a :class:`VoiceResult`: the transcript with its confidence, the detected language and the
+processing time, and (Modal only) a pronunciation :class:`~espaluz.voice.scoring.Assessment`.
+
+- Groq: ``whisper-large-v3-turbo`` through the official SDK (OpenAI-compatible multipart
+  ``POST /openai/v1/audio/transcriptions``), language forced to Spanish, ``verbose_json`` with word and
+  segment timestamps. Confidence is the exponent of the segments' mean token log-probability, times
+  the chance the segment is speech at all.
+- Modal: ``modal.Cls.from_name(MODAL_APP_NAME, MODAL_CLASS_NAME)`` and its ``assess`` method, spawned
+  and awaited with a deadline (``.remote`` has none). The ``modal`` client is imported only here, on
+  first use, so the webhook never pays for it.
+
+A caller must know: both raise :class:`TranscriberUnavailable` for a missing key, a timeout or a
+provider error, and the service answers the learner with a friendly "try again later".
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from espaluz.voice.scoring import Assessment
+
+if TYPE_CHECKING:
+    from espaluz.config import Settings
+
+logger = logging.getLogger(__name__)
+
+_LANGUAGE_CODES = {"spanish": "es", "english": "en", "portuguese": "pt", "french": "fr", "italian": "it"}
+
+
+class TranscriberUnavailable(RuntimeError):
+    """The recogniser could not answer (no key, timeout, provider error)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WordTiming:
+    word: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    text: str
+    confidence: float
+    language: str  # ISO 639-1 ("es")
+    processing_seconds: float
+    route: str
+    words: tuple[WordTiming, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceResult:
+    transcript: Transcript
+    assessment: Assessment | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def language_code(name: str) -> str:
+    """Whisper answers with a language name ("Spanish") or a code ("es"); we keep codes."""
+    lowered = name.strip().lower()
+    return _LANGUAGE_CODES.get(lowered, lowered[:2] if len(lowered) > 2 else lowered)
+
+
+def _confidence(segments: list[dict[str, Any]]) -> float:
+    if not segments:
+        return 0.0
+    weights = [max(float(s.get("end", 0)) - float(s.get("start", 0)), 1e-3) for s in segments]
+    logprob = sum(w * float(s.get("avg_logprob", -1.0)) for w, s in zip(weights, segments, strict=True))
+    speech = sum(
+        w * (1.0 - float(s.get("no_speech_prob", 0.0))) for w, s in zip(weights, segments, strict=True)
+    )
+    total = sum(weights)
+    return round(max(0.0, min(1.0, math.exp(logprob / total) * speech / total)), 3)
+
+
+class GroqTranscriber:
+    """Groq Whisper for short, clean free-speech clips."""
+
+    def __init__(self, settings: Settings, client: Any | None = None) -> None:
+        self.model = settings.voice_groq_model
+        self._client = client
+        self._settings = settings
+
+    def _groq(self) -> Any:
+        if self._client is None:
+            key = self._settings.groq_api_key.get_secret_value()
+            if not key:
+                raise TranscriberUnavailable("GROQ_API_KEY is not set")
+            from groq import Groq
+
+            self._client = Groq(
+                api_key=key,
+                base_url=self._settings.groq_base_url or None,
+                timeout=self._settings.voice_groq_timeout_seconds,
+                max_retries=1,
+            )
+        return self._client
+
+    def transcribe(self, data: bytes, filename: str = "voice.ogg") -> VoiceResult:
+        """Transcribe the learner's original clip (OGG/Opus is accepted as is: smaller than WAV)."""
+        import groq
+
+        started = time.perf_counter()
+        try:
+            response = self._groq().audio.transcriptions.create(
+                file=(filename, data),
+                model=self.model,
+                language="es",
+                response_format="verbose_json",
+                timestamp_granularities=["word", "segment"],
+                temperature=0.0,
+            )
+        except groq.APIError as exc:
+            raise TranscriberUnavailable(f"Groq transcription failed: {type(exc).__name__}") from exc
+        body: dict[str, Any] = response.model_dump()
+        elapsed = time.perf_counter() - started
+        words = tuple(
+            WordTiming(str(w.get("word", "")).strip(), float(w.get("start", 0.0)), float(w.get("end", 0.0)))
+            for w in body.get("words") or ()
+        )
+        transcript = Transcript(
+            text=str(body.get("text", "")).strip(),
+            confidence=_confidence(list(body.get("segments") or ())),
+            language=language_code(str(body.get("language") or "es")),
+            processing_seconds=round(elapsed, 3),
+            route="groq",
+            words=words,
+        )
+        return VoiceResult(transcript)
+
+
+AssessCall = Callable[[bytes, "str | None", str], dict[str, Any]]
+
+
+class ModalAssessor:
+    """The GPU app: Whisper large + the phoneme model + scoring, for exercises and hard clips.
+
+    ``call`` runs ``assess(audio, expected_text, dialect)`` and returns its JSON dict; by default it is
+    the deployed class looked up by name (tests pass the class's ``.local`` call instead).
+    """
+
+    def __init__(self, settings: Settings, call: AssessCall | None = None) -> None:
+        self._settings = settings
+        self._call = call
+
+    def _remote(self, data: bytes, expected_text: str | None, dialect: str) -> dict[str, Any]:
+        configured = self._settings.modal_token_id.get_secret_value() or os.environ.get("MODAL_TOKEN_ID")
+        if not configured:
+            raise TranscriberUnavailable("MODAL_TOKEN_ID is not set")
+        import modal
+
+        try:
+            cls = modal.Cls.from_name(self._settings.modal_app_name, self._settings.modal_class_name)
+            handle = cls().assess.spawn(data, expected_text, dialect)
+            result: dict[str, Any] = handle.get(timeout=self._settings.voice_modal_timeout_seconds)
+        except (modal.exception.Error, TimeoutError, OSError) as exc:
+            raise TranscriberUnavailable(f"Modal assessment failed: {type(exc).__name__}") from exc
+        return result
+
+    def assess(self, data: bytes, expected_text: str | None, dialect: str) -> VoiceResult:
+        started = time.perf_counter()
+        call = self._call or self._remote
+        body = call(data, expected_text, dialect)
+        elapsed = time.perf_counter() - started
+        return result_from_json(body, elapsed)
+
+
+def result_from_json(body: dict[str, Any], elapsed: float) -> VoiceResult:
+    """Rebuild a result from the Modal app's JSON answer (see gpu/app.py ``assess``)."""
+    words = tuple(
+        WordTiming(str(w["word"]), float(w["start"]), float(w["end"])) for w in body.get("words", ())
+    )
+    transcript = Transcript(
+        text=str(body.get("transcript", "")).strip(),
+        confidence=float(body.get("confidence", 0.0)),
+        language=language_code(str(body.get("language", "es"))),
+        processing_seconds=round(float(body.get("processing_seconds", elapsed)), 3),
+        route="modal",
+        words=words,
+    )
+    raw = body.get("assessment")
+    assessment = Assessment.from_json(raw) if raw else None
+    return VoiceResult(transcript, assessment, {k: float(v) for k, v in body.get("timings", {}).items()})

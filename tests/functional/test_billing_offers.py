@@ -1,0 +1,222 @@
+"""The offer policy, follow-up selection and the per-turn entitlement check on a real Postgres."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+
+from espaluz.billing.entitlements import EntitlementChecker
+from espaluz.billing.offers import DrillResult, OfferPolicy, due_followups, record_response, report
+from espaluz.billing.plans import Catalog
+from espaluz.config import Settings
+from espaluz.storage import learners
+from espaluz.storage.postgres import get_pool
+
+HARD = DrillResult("conjugation:indicative.preterite", "correct")
+EASY = DrillResult("conjugation:indicative.present", "correct")
+WRONG = DrillResult("conjugation:indicative.preterite", "wrong")
+POLICY = OfferPolicy(
+    cooldown=timedelta(days=7),
+    quiet_after_no=timedelta(days=21),
+    streak=5,
+    bonus_feature="pronunciation_feedback",
+    bonus_days=7,
+)
+
+
+def new_learner(
+    conn: psycopg.Connection[Any], wa_id: str, voice: bool = False, consent: bool = False
+) -> UUID:
+    learner = learners.upsert(conn, learners.Identity(bsuid=None, wa_id=wa_id), "1")
+    conn.execute(
+        "INSERT INTO offer_preferences (learner_id, receives_voice, marketing_consent) VALUES (%s, %s, %s)",
+        (learner.id, voice, consent),
+    )
+    return learner.id
+
+
+def add_attempts(
+    conn: psycopg.Connection[Any], learner_id: UUID, skill: str, verdicts: list[str], verb: str
+) -> None:
+    for v in verdicts:
+        conn.execute(
+            """INSERT INTO drill_attempts (learner_id, skill, prompt, expected, answer, verdict)
+               VALUES (%s, %s, %s, 'x', 'x', %s)""",
+            (learner_id, skill, f"¿Cómo se conjuga *{verb}* en presente?", v),
+        )
+
+
+def test_moments_cooldown_and_quiet_after_no(database_url: str) -> None:
+    """Only a high-engagement turn gets an offer; none again inside the cooldown; none soon after "no"."""
+    now = datetime.now(UTC)
+    with psycopg.connect(database_url) as conn:
+        learner = new_learner(conn, "15550001001")
+        assert POLICY.consider(conn, learner, [WRONG], streak=0, now=now) is None  # no moment
+        assert POLICY.consider(conn, learner, [EASY], streak=1, now=now) is None  # an easy drill
+        made = POLICY.consider(conn, learner, [HARD], streak=1, now=now)
+        assert made is not None
+        assert made.moment == "hard_drill"
+        assert made.bonus_line is not None
+        assert "7 días" in made.bonus_line
+        assert POLICY.consider(conn, learner, [HARD], streak=5, now=now + timedelta(days=6)) is None
+        record_response(conn, learner, "declined")
+        assert POLICY.consider(conn, learner, [HARD], streak=5, now=now + timedelta(days=8)) is None
+        later = POLICY.consider(conn, learner, [EASY], streak=5, now=now + timedelta(days=30))
+        assert later is not None
+        assert later.moment == "streak"
+
+
+def test_skill_mastered_and_value_line_from_the_learners_week(database_url: str) -> None:
+    """A fifth right answer in a row at a skill is "mastered"; the line counts this week's verbs."""
+    with psycopg.connect(database_url) as conn:
+        learner = new_learner(conn, "15550001002")
+        add_attempts(conn, learner, "conjugation:indicative.present", ["wrong"], "ser")
+        for verb in ("hablar", "comer", "vivir", "tener"):
+            add_attempts(conn, learner, "conjugation:indicative.present", ["correct"], verb)
+        made = POLICY.consider(conn, learner, [EASY], streak=1)
+        assert made is not None
+        assert made.moment == "skill_mastered"
+        assert made.value_line == "Esta semana ya conjugaste bien 4 verbos distintos y acertaste 5 ejercicios"
+
+
+def test_due_followups_choose_the_channel_whatsapp_allows(database_url: str) -> None:
+    """Inside the 24 h window: voice for voice learners, else text; outside it a template only with
+    consent; declined, paying and "stop promotions" learners are not followed up."""
+    offered = datetime.now(UTC) - timedelta(days=1, minutes=5)
+    with psycopg.connect(database_url) as conn:
+        voice = new_learner(conn, "15550001003", voice=True)
+        text = new_learner(conn, "15550001004")
+        template = new_learner(conn, "15550001005", consent=True)
+        silent = new_learner(conn, "15550001006")
+        declined = new_learner(conn, "15550001007")
+        paying = new_learner(conn, "15550001008")
+        no_promotions = new_learner(conn, "15550001014", voice=True, consent=True)
+        for learner in (voice, text, template, silent, declined, paying, no_promotions):
+            POLICY.consider(conn, learner, [HARD], streak=1, now=offered)
+        conn.execute(
+            "UPDATE learners SET last_inbound_at = now() - interval '30 hours' WHERE id = ANY(%s)",
+            ([template, silent],),
+        )
+        record_response(conn, declined, "declined")
+        conn.execute("UPDATE learners SET plan = 'premium' WHERE id = %s", (paying,))
+        conn.execute("UPDATE learners SET marketing_opt_out = true WHERE id = %s", (no_promotions,))
+        due = {f.learner_id: f for f in due_followups(conn, "espaluz_plus_followup")}
+    assert due[voice].channel == "voice"
+    assert due[text].channel == "text"
+    assert (due[template].channel, due[template].template) == ("template", "espaluz_plus_followup")
+    assert due[silent].channel == "skip"
+    assert declined not in due
+    assert due[paying].channel == "skip"
+    assert due[no_promotions].channel == "skip"
+    assert "plan" in due[text].text
+
+
+def test_report_counts_offers_and_conversions(database_url: str) -> None:
+    with psycopg.connect(database_url) as conn:
+        a = new_learner(conn, "15550001009")
+        b = new_learner(conn, "15550001010")
+        POLICY.consider(conn, a, [HARD], streak=1)
+        POLICY.consider(conn, b, [EASY], streak=5)
+        conn.execute("UPDATE offers SET converted_at = now() WHERE learner_id = %s", (a,))
+        data = report(conn, datetime.now(UTC) - timedelta(days=1))
+    assert (data["offers"], data["converted"], data["conversion_rate"]) == (2, 1, 0.5)
+    assert data["by_moment"]["hard_drill"]["conversion_rate"] == 1.0
+    assert data["by_moment"]["streak"]["conversion_rate"] == 0.0
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_entitlement_cache_and_free_turn_count(database_url: str) -> None:
+    """A paid plan is cached briefly (a downgrade is seen after the TTL); free turns are counted from the
+    turns table; a refusal re-reads the plan, so a stale "free" never blocks a learner who just paid."""
+    catalog = Catalog.from_settings(Settings(billing_free_turns_per_day=2))
+    clock = FakeClock()
+    checker = EntitlementChecker(get_pool(database_url), catalog, ttl_seconds=60, clock=clock)
+    with psycopg.connect(database_url) as conn:
+        learner = new_learner(conn, "15550001011")
+        for i in range(3):
+            conn.execute("INSERT INTO turns (wamid, learner_id) VALUES (%s, %s)", (f"w{i}", learner))
+    access = checker.check_turn(learner)
+    assert (access.allowed, access.turns_today, access.limit) == (False, 3, 2)
+
+    with psycopg.connect(database_url) as conn:
+        conn.execute(
+            """INSERT INTO entitlements (learner_id, plan, status) VALUES (%s, 'premium', 'active')""",
+            (learner,),
+        )
+    assert checker.check_turn(learner).allowed  # the refusal path read the plan again
+    with psycopg.connect(database_url) as conn:
+        conn.execute(
+            "UPDATE entitlements SET plan = 'free', status = 'canceled' WHERE learner_id = %s", (learner,)
+        )
+    assert checker.check_turn(learner).allowed  # still cached as paid
+    clock.now += 61
+    assert not checker.check_turn(learner).allowed
+
+
+@pytest.mark.parametrize(("hours_past_end", "plan"), [(-1, "premium"), (23, "premium"), (25, "free")])
+def test_cancel_at_period_end_keeps_the_plan_until_the_period_ends(
+    database_url: str, hours_past_end: int, plan: str
+) -> None:
+    """If Stripe's final deletion event never arrives, a cancelled plan still ends a day after the period."""
+    checker = EntitlementChecker(get_pool(database_url), Catalog.from_settings(Settings()), ttl_seconds=0)
+    with psycopg.connect(database_url) as conn:
+        learner = new_learner(conn, "15550001012")
+        conn.execute(
+            """INSERT INTO entitlements (learner_id, plan, status, valid_until, cancel_at_period_end)
+               VALUES (%s, 'premium', 'active', now() - %s, true)""",
+            (learner, timedelta(hours=hours_past_end)),
+        )
+    assert checker.entitlement(learner).plan == plan
+
+
+def test_followups_command_lists_due_followups(database_url: str) -> None:
+    """``espaluz billing followups --json``: one line per due follow-up with its channel; nothing sent."""
+    import json
+
+    from click.testing import CliRunner
+
+    from espaluz.cli import main
+
+    with psycopg.connect(database_url) as conn:
+        learner = new_learner(conn, "15550001013")
+        POLICY.consider(conn, learner, [HARD], streak=1, now=datetime.now(UTC) - timedelta(days=2))
+    result = CliRunner().invoke(main, ["billing", "followups", "--json"], env={"DATABASE_URL": database_url})
+    assert result.exit_code == 0, result.output
+    [row] = [json.loads(line) for line in result.output.splitlines()]
+    # The learner wrote just now (upsert), so the follow-up may go inside the window as text.
+    assert (row["learner_id"], row["channel"]) == (str(learner), "text")
+    with psycopg.connect(database_url) as conn:
+        status = conn.execute("SELECT followup_status FROM offers").fetchone()
+    assert status == ("scheduled",)
+
+
+def test_billing_migration_rolls_back_and_reapplies(database_url: str) -> None:
+    """0002.billing's rollback drops exactly its tables (learners and stripe_events stay), and the
+    migration applies again after it."""
+    from espaluz.storage.postgres import MIGRATIONS_DIR
+
+    up = (MIGRATIONS_DIR / "0002.billing.sql").read_text()
+    down = (MIGRATIONS_DIR / "0002.billing.rollback.sql").read_text()
+    ours = {"billing_customers", "subscriptions", "entitlements", "offers", "offer_preferences"}
+
+    def tables(conn: psycopg.Connection[Any]) -> set[str]:
+        return {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+
+    with psycopg.connect(database_url) as conn:
+        assert ours <= tables(conn)
+        conn.execute(down)
+        assert not ours & tables(conn)
+        assert {"learners", "stripe_events"} <= tables(conn)
+        conn.execute(up)
+        assert ours <= tables(conn)

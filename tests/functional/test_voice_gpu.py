@@ -1,0 +1,106 @@
+"""The Modal class body on a CPU: ``Pronunciation(tiny=True).assess.local(...)`` with tiny random-weight
+Whisper and wav2vec2 built from configs (no downloads), alone and behind the voice service for a
+pronunciation exercise (feedback message, model voice note uploaded, skills to review)."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from espaluz.config import Settings
+from espaluz.storage.learners import Learner
+from espaluz.tutor.state import ConversationState
+from espaluz.voice.drills import STATE_KEY
+from espaluz.voice.feedback import RETRY_BUTTON
+from espaluz.voice.scoring import Assessment
+from espaluz.voice.service import OutcomeKind, VoiceService
+from espaluz.voice.transcribers import ModalAssessor
+from espaluz.voice.tts import EspeakSpeaker
+from espaluz.whatsapp.graph import GraphClient
+from espaluz.whatsapp.models import Message
+from tests.conftest import ACCESS_TOKEN, PHONE_NUMBER_ID, GraphEmulator
+from tests.voice_samples import noise_ogg, speech_ogg
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+
+@pytest.fixture(scope="module")
+def tiny() -> Any:
+    from gpu.app import Pronunciation
+
+    return Pronunciation(tiny=True)  # type: ignore[call-arg]  # a modal.parameter
+
+
+def assess(tiny: Any, audio: bytes, expected: str | None, dialect: str) -> dict[str, Any]:
+    with warnings.catch_warnings():  # .local() warns that the weights Volume is not mounted locally
+        warnings.simplefilter("ignore", UserWarning)
+        result: dict[str, Any] = tiny.assess.local(audio, expected, dialect)
+    return result
+
+
+def test_tiny_class_runs_whisper_phonemes_and_scoring(tiny: Any) -> None:
+    """The whole method body: transcript, confidence, detected language, timings, and an assessment
+    over exactly the expected words (random weights: the scores are arbitrary, the shape is not)."""
+    result = assess(tiny, speech_ogg("el perro corre"), "el perro corre", "latam")
+    assert isinstance(result["transcript"], str)
+    assert 0.0 <= result["confidence"] <= 1.0
+    assert result["language"] in ("es", "en", "pt", "fr", "it", "de")
+    assert set(result["timings"]) == {"prepare", "whisper", "phonemes", "scoring"}
+    assessment = Assessment.from_json(result["assessment"])
+    assert [w.text for w in assessment.words] == ["el", "perro", "corre"]
+    assert [p.phone for p in assessment.words[1].phones] == ["p", "e", "r", "o"]
+    assert not assessment.approximate
+    for value in (assessment.accuracy, assessment.fluency, assessment.completeness, assessment.prosody):
+        assert 0.0 <= value <= 100.0
+
+
+def test_tiny_class_reports_unusable_audio(tiny: Any) -> None:
+    """Noise only: the app says so instead of transcribing noise."""
+    result = assess(tiny, noise_ogg(), None, "latam")
+    assert result["problem"] == "noise_only"
+    assert result["transcript"] == ""
+
+
+def test_exercise_through_the_service(graph_emulator: GraphEmulator, tiny: Any, tmp_path: Path) -> None:
+    """A pronunciation exercise goes to the Modal class (whatever the clip's length and SNR); the learner
+    gets one feedback message with a try-again button and a model voice note uploaded to the Graph API."""
+    settings = Settings(espaluz_data_dir=tmp_path, whatsapp_phone_number_id=PHONE_NUMBER_ID, groq_api_key="")
+    graph = GraphClient(graph_emulator.graph_url, ACCESS_TOKEN)
+    service = VoiceService(
+        settings,
+        graph,
+        modal=ModalAssessor(settings, call=lambda audio, text, dialect: assess(tiny, audio, text, dialect)),
+        speaker=EspeakSpeaker(),
+    )
+    who = Learner(uuid4(), "15550001111", None, "Ana", PHONE_NUMBER_ID, "A2", "latam", "en", "plus", "active")
+    state = ConversationState()
+    prompt = service.start_exercise(state, "el perro", skill="pron:r")
+    assert "el perro" in prompt.text
+    assert state.extra[STATE_KEY]["text"] == "el perro"
+    media_id = graph.upload_media(PHONE_NUMBER_ID, speech_ogg("el perro"), "audio/ogg")
+    message = Message.model_validate(
+        {"id": "wamid.EX1", "type": "audio", "from": "15550001111", "audio": {"id": media_id, "voice": True}}
+    )
+    outcome = service.handle(who, message, state)
+    assert outcome.kind is OutcomeKind.FEEDBACK
+    assert outcome.route is not None
+    assert outcome.route.value == "modal"
+    assert outcome.reply is not None
+    assert outcome.reply.buttons[0] == RETRY_BUTTON
+    assert outcome.reply.reply_to == "wamid.EX1"
+    assert outcome.model_voice_media_id
+    uploads = [i for i in graph_emulator.outbox() if i["kind"] == "media_upload"]
+    assert len(uploads) == 2  # the learner's clip (test setup) and the model pronunciation
+    assert outcome.assessment is not None
+    assert "pron:r" in outcome.performances
+    assert outcome.state_changed
+    assert outcome.timings["modal"] > 0
+    retry = service.on_button(RETRY_BUTTON.id, who, state)
+    if STATE_KEY in state.extra:
+        assert retry is not None
+        assert "el perro" in retry.text
