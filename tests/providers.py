@@ -167,12 +167,14 @@ class ProviderServers:
             text = answer.text if answer.text is not None else default_text(system)
             tokens_out = answer.tokens_out or _tokens(text)
             started = time.monotonic()
+            index = len(self.groq.spans)  # one event loop: arrival order is the requests' order
+            self.groq.spans.append((started, float("inf")))
             try:
                 await asyncio.sleep(
                     answer.delay if answer.delay is not None else self.groq.latency.seconds(tokens_out)
                 )
             finally:
-                self.groq.spans.append((started, time.monotonic()))
+                self.groq.spans[index] = (started, time.monotonic())
             if answer.status != 200:
                 kind = "rate_limit_exceeded" if answer.status == 429 else "internal_server_error"
                 error = {"error": {"message": f"scripted {answer.status}", "type": kind, "code": kind}}
@@ -210,12 +212,14 @@ class ProviderServers:
             text = answer.text if answer.text is not None else default_text(system)
             tokens_out = answer.tokens_out or _tokens(text)
             started = time.monotonic()
+            index = len(self.claude.spans)  # one event loop: arrival order is the requests' order
+            self.claude.spans.append((started, float("inf")))
             try:
                 await asyncio.sleep(
                     answer.delay if answer.delay is not None else self.claude.latency.seconds(tokens_out)
                 )
             finally:
-                self.claude.spans.append((started, time.monotonic()))
+                self.claude.spans[index] = (started, time.monotonic())
             if answer.status != 200:
                 kind = {429: "rate_limit_error", 529: "overloaded_error"}.get(answer.status, "api_error")
                 error = {"type": "error", "error": {"type": kind, "message": f"scripted {answer.status}"}}

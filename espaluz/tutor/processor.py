@@ -243,6 +243,12 @@ class TutorProcessor:
         if heard:  # what the tutor understood of the voice note, above the answer
             outcome.reply = replace(outcome.reply, text=(heard + outcome.reply.text)[:MAX_TEXT])
             outcome.route = f"voice.{outcome.route}"
+        late = self.brain.take_enrichments(learner.id) if self.brain is not None else []
+        if late:  # corrections that missed the learner's previous turns open this answer
+            limit = MAX_INTERACTIVE_BODY if outcome.reply.interactive else MAX_TEXT
+            opening = "📝 _Sobre tu mensaje anterior:_\n" + "\n".join(late) + "\n\n"
+            if len(opening) + len(outcome.reply.text) <= limit:
+                outcome.reply = replace(outcome.reply, text=opening + outcome.reply.text)
         return Decision(outcome, text, usages)
 
     def _command(self, command: CommandResult, pnid: str, text: str) -> Decision:

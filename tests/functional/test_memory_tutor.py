@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -14,44 +13,11 @@ import redis
 from espaluz.dev.worker import QueueWorker
 from espaluz.memory.store import EmbeddingSchemaError
 from espaluz.queue.local import LocalFifoQueue
-from espaluz.whatsapp.signature import sign
 from functions.tutor import handler as tutor
-from functions.webhook import handler as webhook
-from tests.conftest import APP_SECRET, GraphEmulator, load_event
-from tests.functional.test_webhook import api_event
+from tests.conftest import GraphEmulator
+from tests.functional.test_tutor import say
 
 LEARNER = "15550009876"
-
-
-def send(
-    context: Any,
-    *,
-    wamid: str,
-    text: str | None = None,
-    row: tuple[str, str] | None = None,
-    button: tuple[str, str] | None = None,
-) -> None:
-    payload = load_event("whatsapp_text.json")
-    message = payload["entry"][0]["changes"][0]["value"]["messages"][0]
-    message["id"] = wamid
-    if row is not None or button is not None:
-        message["type"] = "interactive"
-        message.pop("text", None)
-        if row is not None:
-            message["interactive"] = {"type": "list_reply", "list_reply": {"id": row[0], "title": row[1]}}
-        else:
-            assert button is not None
-            message["interactive"] = {
-                "type": "button_reply",
-                "button_reply": {"id": button[0], "title": button[1]},
-            }
-    else:
-        message["text"] = {"body": text}
-    body = json.dumps(payload, ensure_ascii=False).encode()
-    result = webhook.handler(
-        api_event(body, headers={"x-hub-signature-256": sign(body, APP_SECRET)}), context
-    )
-    assert result["statusCode"] == 200
 
 
 @pytest.fixture
@@ -77,9 +43,9 @@ def memories(database_url: str) -> list[tuple[int, str, str]]:
 
 
 def practise_once_wrong(context: Any, worker: QueueWorker) -> None:
-    send(context, wamid="wamid.M1", button=("practice", "Practicar"))
+    say(context, wamid="wamid.M1", button=("practice", "Practicar"))
     worker.run_once()
-    send(context, wamid="wamid.M2", text="zzz")
+    say(context, wamid="wamid.M2", text="zzz")
     worker.run_once()
 
 
@@ -96,7 +62,7 @@ def test_answers_become_memories_and_memoria_lists_them_with_rows_to_forget(
     with psycopg.connect(database_url) as conn:
         assert conn.execute("SELECT count(*) FROM review_items").fetchone() == (1,)
 
-    send(lambda_context, wamid="wamid.M3", text="Memoria")
+    say(lambda_context, wamid="wamid.M3", text="Memoria")
     worker.run_once()
     reply = last_reply(graph_emulator)
     assert reply["interactive"]["type"] == "list"
@@ -108,20 +74,20 @@ def test_answers_become_memories_and_memoria_lists_them_with_rows_to_forget(
     assert all(len(r["title"]) <= 24 for r in rows)
     assert "zzz" in body_text(reply)
 
-    send(lambda_context, wamid="wamid.M4", row=("mem:forget:999999", "Olvidar 1"))  # someone else's / stale
+    say(lambda_context, wamid="wamid.M4", row=("mem:forget:999999", "Olvidar 1"))  # someone else's / stale
     worker.run_once()
     assert body_text(last_reply(graph_emulator)).startswith("No encuentro")
-    send(lambda_context, wamid="wamid.M5", row=(f"mem:forget:{wrong[0][0]}", "Olvidar 1"))
+    say(lambda_context, wamid="wamid.M5", row=(f"mem:forget:{wrong[0][0]}", "Olvidar 1"))
     worker.run_once()
     assert body_text(last_reply(graph_emulator)).startswith("🗑️ Listo")
     assert all(m[0] != wrong[0][0] for m in memories(database_url))
     assert not any("emoria" in m[2] for m in memories(database_url))
 
-    send(lambda_context, wamid="wamid.M6", row=("mem:forget-all", "Olvidar todo"))
+    say(lambda_context, wamid="wamid.M6", row=("mem:forget-all", "Olvidar todo"))
     worker.run_once()
     buttons = last_reply(graph_emulator)["interactive"]["action"]["buttons"]
     assert [b["reply"]["id"] for b in buttons] == ["mem:forget-all:yes", "mem:list"]
-    send(lambda_context, wamid="wamid.M7", button=("mem:forget-all:yes", "Sí, olvidar todo"))
+    say(lambda_context, wamid="wamid.M7", button=("mem:forget-all:yes", "Sí, olvidar todo"))
     worker.run_once()
     assert memories(database_url) == []
     with psycopg.connect(database_url) as conn:
@@ -137,14 +103,14 @@ def test_a_memory_failure_never_fails_the_turn(
 ) -> None:
     """Memory table gone (a broken migration, a locked table): the learner is answered, the turn is
     recorded as answered, and the log says so without the message text."""
-    send(lambda_context, wamid="wamid.X0", text="hola")
+    say(lambda_context, wamid="wamid.X0", text="hola")
     worker.run_once()
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("ALTER TABLE memories RENAME TO memories_away")
     caplog.set_level(logging.WARNING, logger="espaluz.memory.service")
-    send(lambda_context, wamid="wamid.X1", button=("practice", "Practicar"))
+    say(lambda_context, wamid="wamid.X1", button=("practice", "Practicar"))
     worker.run_once()
-    send(lambda_context, wamid="wamid.X2", text="zzzsecreto")
+    say(lambda_context, wamid="wamid.X2", text="zzzsecreto")
     worker.run_once()
     assert body_text(last_reply(graph_emulator)).startswith("❌ No es *zzzsecreto*")
     with psycopg.connect(database_url) as conn:
@@ -173,18 +139,18 @@ def test_a_wrong_answer_comes_back_as_a_review_when_the_learner_asks_to_practise
         assert row is not None
         item_id, prompt, expected, first_due = row
         # Not due yet (FSRS's first step is 10 minutes): a fresh drill, not the review.
-        send(lambda_context, wamid="wamid.R0", text="otra")
+        say(lambda_context, wamid="wamid.R0", text="otra")
         worker.run_once()
         assert "Repaso" not in body_text(last_reply(graph_emulator))
-        send(lambda_context, wamid="wamid.R0b", text="zzz")  # answer that drill (wrong) to clear it
+        say(lambda_context, wamid="wamid.R0b", text="zzz")  # answer that drill (wrong) to clear it
         worker.run_once()
         conn.execute("UPDATE review_items SET due = now() - interval '1 minute' WHERE id = %s", (item_id,))
-    send(lambda_context, wamid="wamid.R1", button=("practice", "Practicar"))
+    say(lambda_context, wamid="wamid.R1", button=("practice", "Practicar"))
     worker.run_once()
     question = body_text(last_reply(graph_emulator))
     assert question.startswith("🔁 *Repaso*: la última vez escribiste «zzz»")
     assert prompt in question
-    send(lambda_context, wamid="wamid.R2", text=expected.split("|")[0])
+    say(lambda_context, wamid="wamid.R2", text=expected.split("|")[0])
     worker.run_once()
     assert body_text(last_reply(graph_emulator)).startswith("✅")
     with psycopg.connect(database_url) as conn:

@@ -29,13 +29,18 @@ def say(
     *,
     wamid: str,
     button: tuple[str, str] | None = None,
+    row: tuple[str, str] | None = None,
     payload_name: str = "whatsapp_text.json",
 ) -> None:
-    """The learner sends a message (through the real webhook handler)."""
+    """The learner sends a message, taps a button or picks a list row (through the real webhook)."""
     payload = load_event(payload_name)
     message = payload["entry"][0]["changes"][0]["value"]["messages"][0]
     message["id"] = wamid
-    if button is not None:
+    if row is not None:
+        message["type"] = "interactive"
+        message.pop("text", None)
+        message["interactive"] = {"type": "list_reply", "list_reply": {"id": row[0], "title": row[1]}}
+    elif button is not None:
         message["type"] = "interactive"
         message.pop("text", None)
         message["interactive"] = {

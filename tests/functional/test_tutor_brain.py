@@ -196,3 +196,38 @@ def test_concurrent_batches_for_one_learner_answer_each_message_once(
         assert conn.execute("SELECT count(*) FROM learners").fetchone() == (1,)
         statuses = conn.execute("SELECT status FROM turns WHERE wamid LIKE 'wamid.C%'").fetchall()
     assert sorted(statuses) == [("answered",), ("answered",)]
+
+
+def test_a_correction_that_misses_its_turn_opens_the_next_answer(
+    providers: ProviderServers,
+    function_env: Any,
+    worker: QueueWorker,
+    graph_emulator: GraphEmulator,
+    lambda_context: Any,
+) -> None:
+    """Provider timeouts: the grammar check of a conversation turn answers after the turn's deadline;
+    the learner's reply goes out without it (no extra message: WhatsApp cannot edit), and the correction
+    opens the next answer instead, once."""
+    import time
+
+    function_env(LLM_TURN_DEADLINE_SECONDS="1.5")
+    greet(worker, lambda_context)
+    check = {
+        "topic": "ser_estar",
+        "explanation": "Con profesiones, *ser*.",
+        "examples": [],
+        "correction": "Soy profesora.",
+    }
+    providers.groq.push(Answer(text=json.dumps(check), delay=2.0, when="grammar expert"))
+    say(lambda_context, "Estoy profesora en un colegio", wamid="wamid.LATE1")
+    worker.run_once()
+    first = text_of(graph_emulator.messages()[-1]["body"])
+    assert "Soy profesora" not in first
+    time.sleep(1.5)  # the late check lands meanwhile
+    say(lambda_context, "¿y tú qué haces hoy?", wamid="wamid.LATE2")
+    worker.run_once()
+    second = text_of(graph_emulator.messages()[-1]["body"])
+    assert second.startswith("📝 _Sobre tu mensaje anterior:_\n✏️ *Soy profesora.*")
+    say(lambda_context, "¿y mañana?", wamid="wamid.LATE3")
+    worker.run_once()
+    assert "Soy profesora" not in text_of(graph_emulator.messages()[-1]["body"])

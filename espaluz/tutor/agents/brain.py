@@ -66,6 +66,9 @@ FOLLOW_UP = (
 INTENT_SECONDS = 1.2  # the intent call's share of the deadline: it only decides the route
 
 CONVERSATION_INTENTS = ("conversation", "other")
+ENRICHMENT_PREFIX = "brain:late:"
+ENRICHMENT_TTL_SECONDS = 24 * 3600
+ENRICHMENT_GRACE_SECONDS = 10.0
 SAFE_REPLY = "¡Gracias por tu mensaje! ¿Practicamos un poco? Escribe *practicar* para un ejercicio."
 
 # The providers each route can use: with none of them configured, the answer carries the key note.
@@ -272,7 +275,11 @@ class TutorBrain:
         history = [str(x) for x in recent] if isinstance(recent, list) else None
         jobs: dict[str, Callable[[], AgentResult[Any]]] = {
             "chat": lambda: conversation.chat(self.llm, profile, text, deadline, history),
-            "check": lambda: grammar.correct(self.llm, profile, text, deadline),
+            # The check may outlive the turn (by its own provider timeout at most): a late correction
+            # opens the learner's next answer instead (see ``_keep_enrichment``).
+            "check": lambda: grammar.correct(
+                self.llm, profile, text, Deadline.at_time(deadline.at + ENRICHMENT_GRACE_SECONDS)
+            ),
         }
         return submit(jobs)
 
@@ -287,6 +294,8 @@ class TutorBrain:
     ) -> BrainAnswer:
         jobs = collect(started, deadline)
         self._keep_late(learner_id, [started[name] for name, result in jobs.items() if result is None])
+        if jobs["check"] is None:  # the correction missed this turn: it is folded into the next one
+            started["check"].add_done_callback(lambda f: self._keep_enrichment(learner_id, text, f))
         chat = jobs["chat"]
         if not isinstance(chat, AgentResult):
             chat = AgentResult(conversation.engine_reply(text, profile), "engine", failures=["chat:deadline"])
@@ -307,6 +316,33 @@ class TutorBrain:
             if explanation:
                 body += f"\n_{explanation}_"
         return BrainAnswer(body, "llm.conversation", intent_name, chat.source, (), usages, failures)
+
+    def _keep_enrichment(self, learner_id: UUID, text: str, future: Future[AgentResult[Any]]) -> None:
+        """A correction that arrived after its turn was answered. WhatsApp cannot edit the sent message
+        and an extra message would cost money and the learner's attention, so it waits (in Redis, for the
+        24-hour window) to open the learner's next answer."""
+        if self.cache is None or future.cancelled() or future.exception() is not None:
+            return
+        note: grammar.GrammarNote = future.result().output
+        if not note.correction or note.correction.strip() == text.strip():
+            return
+        line = f"✏️ *{note.correction}*" + (f"\n_{note.explanation}_" if note.explanation else "")
+        key = f"{ENRICHMENT_PREFIX}{learner_id}"
+        try:
+            self.cache.redis.pipeline().rpush(key, line).expire(key, ENRICHMENT_TTL_SECONDS).execute()
+        except Exception:  # Redis gone: the enrichment is lost, the turn was answered anyway
+            logger.warning("late correction not kept", extra={"learner_id": str(learner_id)})
+
+    def take_enrichments(self, learner_id: UUID) -> list[str]:
+        """Corrections that missed earlier turns, oldest first, removed as they are taken."""
+        if self.cache is None:
+            return []
+        key = f"{ENRICHMENT_PREFIX}{learner_id}"
+        try:
+            raws, _ = self.cache.redis.pipeline().lrange(key, 0, -1).delete(key).execute()
+        except Exception:
+            return []
+        return [raw.decode() for raw in raws]
 
     def _keep_late(self, learner_id: UUID, futures: Iterable[Future[AgentResult[Any]]]) -> None:
         """Calls whose answer the turn does not use (a speculative reply for another intent, a job past
