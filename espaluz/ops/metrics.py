@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.metrics import EphemeralMetrics
 
 NAMESPACE = "Espaluz"
-PROVIDERS = frozenset({"groq", "anthropic", "modal", "whisper", "engine"})
+PROVIDERS = frozenset({"groq", "claude", "anthropic", "modal", "whisper", "engine"})
 SEND_STATUSES = frozenset({"sent", "delivered", "read", "failed", "held", "template", "undeliverable"})
 
 

@@ -280,6 +280,8 @@ class TutorProcessor:
             return heard.transcript.text
         if heard.retryable:
             raise VoiceRetry("the voice note could not be fetched yet; the queue retries the turn")
+        if heard.assessment is not None:
+            metrics.pronunciation_score(heard.assessment.overall, "utterance")
         if heard.performances:
             from espaluz.memory.skills import RATING_FOR, review_skill
 
@@ -420,6 +422,15 @@ class TutorProcessor:
         with self.pool.connection() as conn:
             if usages:
                 record_usage(conn, learner_id, wamid, usages)
+                for u in usages:
+                    metrics.provider_call(
+                        u.provider,
+                        u.latency_ms,
+                        input_tokens=u.tokens_in,
+                        output_tokens=u.tokens_out,
+                        ok=u.outcome == "ok",
+                        model=u.model,
+                    )
             for late_learner, usage in late:  # calls that finished after their own turn was answered
                 record_usage(conn, late_learner, wamid, [usage])
             conn.execute(

@@ -231,3 +231,24 @@ def test_a_correction_that_misses_its_turn_opens_the_next_answer(
     say(lambda_context, "¿y mañana?", wamid="wamid.LATE3")
     worker.run_once()
     assert "Soy profesora" not in text_of(graph_emulator.messages()[-1]["body"])
+
+
+def test_a_turn_emits_its_metrics(
+    providers: ProviderServers,
+    function_env: Any,
+    worker: QueueWorker,
+    lambda_context: Any,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Observability: an LLM turn emits CloudWatch EMF lines for its latency, each provider call (with
+    tokens) and the message sent; none carries the learner's text."""
+    function_env(ESPALUZ_METRICS="1")
+    greet(worker, lambda_context)
+    capsys.readouterr()
+    say(lambda_context, "hoy estoy muy contento porque es viernes", wamid="wamid.M1")
+    worker.run_once()
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    names = {m["Name"] for line in lines for d in line["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
+    assert {"TurnLatency", "ProviderLatency", "ProviderOutputTokens", "Sends"} <= names
+    assert any(line.get("provider") == "claude" for line in lines)
+    assert "contento" not in json.dumps(lines, ensure_ascii=False)
