@@ -55,6 +55,9 @@ def apply_environment(
             "WHATSAPP_GRAPH_URL": f"{base_url}/graph/v23.0",
             "STRIPE_WEBHOOK_SECRET": dev_secrets.stripe_webhook_secret,
             "ESPALUZ_DATA_DIR": str(data_dir),
+            # The local worker is the queue's sole consumer and runs one batch at a time, so a claimed
+            # turn it meets again (after a restart, say) was abandoned: take it over at once.
+            "TURN_CLAIM_TIMEOUT_SECONDS": "0",
         }
     )
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "espaluz-local")

@@ -233,7 +233,12 @@ def test_conversation_and_grammar_check_run_concurrently(servers: ProviderServer
     assert "¡Genial!" in answer.text
     assert "Ayer fui." in answer.text
     # Both were in flight together: the Claude call started before the Groq check ended, and vice versa.
-    (c_start, c_end), (g_start, g_end) = servers.claude.spans[-1], servers.groq.spans[-1]
+    check = next(
+        i
+        for i, body in enumerate(servers.groq.requests)
+        if "grammar expert" in body["messages"][0]["content"]
+    )
+    (c_start, c_end), (g_start, g_end) = servers.claude.spans[-1], servers.groq.spans[check]
     assert c_start < g_end
     assert g_start < c_end
     agents = [u.agent for u in answer.usages]
