@@ -70,6 +70,32 @@ build_layer() {
   # Console scripts point at this machine's interpreter (useless in Lambda); .lock is uv's.
   rm -rf "$LAYER_DIR/python/bin" "$LAYER_DIR/python/.lock"
   find "$LAYER_DIR" -name __pycache__ -type d -prune -exec rm -rf {} +
+  # numpy's own test suite (about a third of its files) never runs in Lambda.
+  find "$LAYER_DIR/python/numpy" -name tests -type d -prune -exec rm -rf {} +
+  # Lambda's filesystem is read-only, so without bytecode in the package every cold start compiles each
+  # module it imports (here the webhook handler imports in ~0.20 s with bytecode, ~0.4 s without). The
+  # bytecode must be Python 3.12's, the runtime's; hash-based so the zip's timestamps do not matter.
+  local py312
+  py312=$(find_python312)
+  if [[ -n $py312 ]]; then
+    "$py312" -m compileall -q -j 0 --invalidation-mode unchecked-hash "$LAYER_DIR/python" >/dev/null
+  else
+    echo "package.sh: no Python 3.12 here; the layer ships without bytecode (slower cold starts)" >&2
+  fi
+}
+
+# A Python 3.12 interpreter to compile the layer's bytecode with: $PYTHON312, python3.12 on the PATH, or
+# pyenv's 3.12 (its shim only answers when 3.12 is selected, so the version folder is tried directly).
+find_python312() {
+  local candidate
+  for candidate in "${PYTHON312:-}" "$(command -v python3.12 2>/dev/null)" \
+    "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12*/bin/python3.12; do
+    if [[ -n $candidate && -x $candidate ]] &&
+      "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null; then
+      echo "$candidate"
+      return
+    fi
+  done
 }
 
 # osls needs AWS only for one thing while packaging: to reuse an already-deployed layer it calls
@@ -193,6 +219,9 @@ if [[ ${FORCE:-0} != 1 && -f $FINGERPRINT_FILE && $(cat "$FINGERPRINT_FILE") == 
 else
   rm -f "$FINGERPRINT_FILE"
   build_layer
+  # This machine's bytecode (another Python's) has no place in the artifacts, and osls's "!**/__pycache__"
+  # pattern does not reach into a function's own folder: remove it before packaging.
+  find espaluz functions -name __pycache__ -type d -prune -exec rm -rf {} +
   echo "==> osls package --stage $STAGE --region $REGION (offline)"
   run_osls
   lint_template
