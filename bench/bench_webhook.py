@@ -7,8 +7,8 @@ parse, dedupe lookup, enqueue, mark as seen. Figures are compared, as ratios, to
 the same run: signature verification plus ``json.loads`` of the same body (the floor of any webhook).
 "Excluding the queue round trip" uses an in-memory queue, as the issue's 5 ms target asks.
 
-Also prints the cold start of a fresh process: import of the handler module, and import plus the first
-request (which builds the service: settings, Redis client, queue).
+Also prints a fresh process's import of the handler plus its first request (import alone is in
+bench/bench_cold_import.py).
 
     .venv/bin/python bench/bench_webhook.py [--requests 2000]
 """
@@ -103,32 +103,22 @@ def measure(name: str, call: Callable[[int], None], n: int, baseline_p50: float 
 
 
 def cold_start(env: dict[str, str], runs: int = 5) -> None:
+    """Import of the handler plus its first request, in fresh processes (the first request builds the
+    service: settings, Redis client, queue). Import alone: bench/bench_cold_import.py."""
     body, sig = signed_body(0)
     event = json.dumps(api_event(body, sig))
-    code_import = "import functions.webhook.handler"
     code_first = (
         "import json, time; t = time.perf_counter(); import functions.webhook.handler as h; "
         "from espaluz.dev.gateway import LambdaContext; "
         f"r = h.handler(json.loads({event!r}), LambdaContext('bench')); "
         "assert r['statusCode'] == 200, r; print((time.perf_counter() - t) * 1000)"
     )
-    base: list[float] = []
-    imports: list[float] = []
-    firsts: list[float] = []
+    firsts = []
     for _ in range(runs):
-        for code, into in (("pass", base), (code_import, imports)):
-            t = time.perf_counter()
-            subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True)
-            into.append((time.perf_counter() - t) * 1000)
         out = subprocess.run(
             [sys.executable, "-c", code_first], check=True, env=env, capture_output=True, text=True
         )
         firsts.append(float(out.stdout.strip().splitlines()[-1]))
-    b = statistics.median(base)
-    print(f"{'interpreter start (baseline)':<44} p50 {b:7.1f} ms")
-    print(
-        f"{'cold import of functions.webhook.handler':<44} p50 {statistics.median(imports) - b:7.1f} ms (net)"
-    )
     print(f"{'cold import + first request (in process)':<44} p50 {statistics.median(firsts):7.1f} ms")
 
 

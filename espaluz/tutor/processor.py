@@ -28,7 +28,7 @@ from espaluz.llm.usage import record_usage
 from espaluz.ops import metrics
 from espaluz.storage import learners
 from espaluz.tutor.orchestrator import BUTTONS_START, Attempt, Outcome, respond
-from espaluz.tutor.state import PendingDrill, StateStore
+from espaluz.tutor.state import ConversationState, PendingDrill, StateStore
 from espaluz.whatsapp import consent
 from espaluz.whatsapp.graph import GraphAPIError, GraphClient
 from espaluz.whatsapp.inbound import InboundEnvelope
@@ -206,7 +206,9 @@ class TutorProcessor:
         )
         return TurnResult(envelope.wamid, learner.id, outcome.route, result.wamids)
 
-    def _decide(self, learner: learners.Learner, message: Message, state: Any, pnid: str) -> Decision:
+    def _decide(
+        self, learner: learners.Learner, message: Message, state: ConversationState, pnid: str
+    ) -> Decision:
         """The answer, in order of precedence: consent keywords, what cannot be read, voice notes
         (pronunciation feedback, or a transcript that goes on as if typed), the memory and billing
         commands, a due review, the rules and the Spanish engine, then the LLM agents for what those
@@ -267,7 +269,9 @@ class TutorProcessor:
         outcome = Outcome(command.reply, command.state, command.route)
         return Decision(outcome, text, extras=extras, erase=command.delete_learner)
 
-    def _voice_turn(self, learner: learners.Learner, message: Message, state: Any) -> Decision | str:
+    def _voice_turn(
+        self, learner: learners.Learner, message: Message, state: ConversationState
+    ) -> Decision | str:
         """A voice note or a voice button: the pronunciation feedback (with the model pronunciation as a
         voice note), a friendly word about unusable audio, or the transcript to answer as text."""
         voice = self.voice()
@@ -303,7 +307,7 @@ class TutorProcessor:
         return self._voice
 
     def _ask_brain(
-        self, learner: learners.Learner, state: Any, text: str, choice: str | None
+        self, learner: learners.Learner, state: ConversationState, text: str, choice: str | None
     ) -> tuple[Outcome, list[Usage]]:
         """The LLM agents' one consolidated answer (never raises: the brain degrades to the engine).
         The follow-up buttons ask again about the learner's last question."""
