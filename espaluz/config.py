@@ -159,6 +159,11 @@ class Settings(BaseModel):
     # Infrastructure
     database_url: str = ""
     redis_url: str = ""
+    redis_cluster: bool = Field(
+        False,
+        description="Use the cluster client (ElastiCache Serverless is always cluster-mode); see "
+        "espaluz/storage/redis.py for what that asks of the code.",
+    )
     queue_url: str = ""
     database_behind_proxy: bool = Field(
         False, description="RDS Proxy in front: psycopg's automatic prepared statements are turned off."
@@ -170,6 +175,13 @@ class Settings(BaseModel):
     tutor_onboarding: bool = Field(True, description="New learners answer a few setup questions first.")
     turn_claim_timeout_seconds: float = Field(
         90.0, description="A turn claimed longer ago was abandoned; must exceed the tutor's Lambda timeout."
+    )
+    # The local stack's stand-in for the tutor's SQS event source (espaluz.dev.worker).
+    local_tutor_concurrency: int = Field(
+        10, ge=1, description="Tutor invocations the local stack runs at once, like tutorMaxConcurrency."
+    )
+    tutor_timeout_seconds: float = Field(
+        60.0, gt=0, description="The tutor's Lambda timeout as the local stack enforces it (serverless.yml)."
     )
     conversation_ttl_seconds: int = Field(
         24 * 3600, description="Conversation state follows the 24 h window."

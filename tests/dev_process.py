@@ -35,7 +35,8 @@ def espaluz_command() -> str:
 
 
 def stack_env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "QUEUE_URL"}}
+    wiring = {"DATABASE_URL", "REDIS_URL", "REDIS_CLUSTER", "QUEUE_URL"}  # the stack embeds its own
+    env = {k: v for k, v in os.environ.items() if k not in wiring}
     env["ESPALUZ_DATA_DIR"] = str(data_dir)
     env["PYTHONUNBUFFERED"] = "1"
     return env
@@ -90,12 +91,20 @@ class DevStack:
     _reader: threading.Thread | None = None
 
     @classmethod
-    def start(cls, data_dir: Path, port: int, *args: str, log_path: Path | None = None) -> DevStack:
-        """Start it and return once it prints its URL; raise ``StackDidNotStart`` with its output."""
+    def start(
+        cls,
+        data_dir: Path,
+        port: int,
+        *args: str,
+        log_path: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> DevStack:
+        """Start it (with ``env`` added to its environment) and return once it prints its URL; raise
+        ``StackDidNotStart`` with its output."""
         process = subprocess.Popen(
             [espaluz_command(), "dev", "--port", str(port), *args],
             cwd=REPO,
-            env=stack_env(data_dir),
+            env={**stack_env(data_dir), **(env or {})},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -230,14 +230,19 @@ class TurnAccess:
         return self.limit is None or self.turns_today is None or self.turns_today <= self.limit
 
 
-def read_entitlement(conn: psycopg.Connection[Any], learner_id: UUID, catalog: Catalog) -> Entitlement:
-    """The learner's plan now, with any offer bonus (a feature lent for a few days) added."""
+def read_entitlement(
+    conn: psycopg.Connection[Any], learner_id: UUID, catalog: Catalog, now: datetime | None = None
+) -> Entitlement:
+    """The learner's plan at ``now`` (default: this process's clock), with any offer bonus (a feature
+    lent for a few days) added."""
+    now = now or datetime.now(UTC)
     row = conn.execute(
         """SELECT e.plan, e.status, e.customer_id, e.valid_until, e.cancel_at_period_end,
                   ARRAY(SELECT o.bonus_feature FROM offers o
-                        WHERE o.learner_id = %(id)s AND o.bonus_feature IS NOT NULL AND o.bonus_until > now())
+                        WHERE o.learner_id = %(id)s AND o.bonus_feature IS NOT NULL
+                          AND o.bonus_until > %(now)s)
            FROM (SELECT %(id)s::uuid AS id) l LEFT JOIN entitlements e ON e.learner_id = l.id""",
-        {"id": learner_id},
+        {"id": learner_id, "now": now},
     ).fetchone()
     assert row is not None
     plan, status, customer_id, until, cancel, bonus = row
@@ -246,7 +251,7 @@ def read_entitlement(conn: psycopg.Connection[Any], learner_id: UUID, catalog: C
         plan == PREMIUM
         and cancel
         and until is not None
-        and (datetime.now(UTC) - until).total_seconds() > PERIOD_END_GRACE_SECONDS
+        and (now - until).total_seconds() > PERIOD_END_GRACE_SECONDS
     ):
         plan, status = FREE, "canceled"
     return Entitlement(
@@ -268,11 +273,13 @@ class EntitlementChecker:
         catalog: Catalog,
         ttl_seconds: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.pool = pool
         self.catalog = catalog
         self.ttl = ttl_seconds
-        self.clock = clock
+        self.clock = clock  # the cache's age
+        self.wall_clock = wall_clock  # the calendar: bonus ends, period ends, the free tier's day
         self._cache: dict[UUID, tuple[float, Entitlement]] = {}
         self._lock = threading.Lock()
 
@@ -284,7 +291,7 @@ class EntitlementChecker:
             if hit is not None and now - hit[0] < self.ttl:
                 return hit[1]
         with self.pool.connection() as conn:
-            ent = read_entitlement(conn, learner_id, self.catalog)
+            ent = read_entitlement(conn, learner_id, self.catalog, self.wall_clock())
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()
@@ -300,7 +307,7 @@ class EntitlementChecker:
         ent = self.entitlement(learner_id)
         if UNLIMITED_TURNS in ent.features:
             return TurnAccess(ent, None, None)
-        used = self.turns_today(learner_id)
+        used = self.turns_today(learner_id, self.wall_clock())
         access = TurnAccess(ent, used, self.catalog.free_turns_per_day)
         if not access.allowed:
             ent = self.entitlement(learner_id, fresh=True)  # never refuse on a stale "free"
@@ -309,15 +316,17 @@ class EntitlementChecker:
             access = TurnAccess(ent, used, self.catalog.free_turns_per_day)
         return access
 
-    def turns_today(self, learner_id: UUID) -> int:
+    def turns_today(self, learner_id: UUID, now: datetime) -> int:
+        """Turns the learner asked for since ``now``'s midnight UTC (the tutor stamps each turn's
+        ``received_at`` with the same clock)."""
+        midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         with self.pool.connection() as conn:
             row = conn.execute(
                 """SELECT count(*) FROM turns
-                   WHERE learner_id = %s AND received_at >= date_trunc('day', now() AT TIME ZONE 'UTC')
-                                                            AT TIME ZONE 'UTC'
+                   WHERE learner_id = %s AND received_at >= %s
                      -- only what the learner asked: not notices we owed them, not their reactions
                      AND wamid NOT LIKE 'notice.%%'
                      AND route IS DISTINCT FROM 'reaction' AND route IS DISTINCT FROM 'unreaction'""",
-                (learner_id,),
+                (learner_id, midnight),
             ).fetchone()
         return int(row[0]) if row else 0

@@ -316,7 +316,7 @@ def build_service(settings: Settings, notify: Notify | None = None) -> StripeWeb
         if settings.queue_url.startswith("local:"):
             from espaluz.storage.redis import get_redis
 
-            redis_client = get_redis(settings.redis_url)
+            redis_client = get_redis(settings.redis_url, cluster=settings.redis_cluster)
         notify = QueueNotifier(queue_from_url(settings.queue_url, redis_client))
     elif notify is None:
         logger.warning("QUEUE_URL is not set: billing notices will not be sent")

@@ -180,30 +180,33 @@ def weekly_value_line(
     return "¡Vas muy bien!"
 
 
-def record_response(conn: psycopg.Connection[Any], learner_id: UUID, response: str) -> UUID | None:
-    """The learner answered the latest unanswered offer ("accepted" opened the plan, "declined" said no).
-    A "no" also cancels its follow-up."""
+def record_response(
+    conn: psycopg.Connection[Any], learner_id: UUID, response: str, now: datetime | None = None
+) -> UUID | None:
+    """The learner answered the latest unanswered offer ("accepted" opened the plan, "declined" said no)
+    at ``now`` (default: this process's clock, the one the cooldowns are measured with). A "no" also
+    cancels its follow-up."""
     row = conn.execute(
-        """UPDATE offers SET response = %(r)s, responded_at = now(),
+        """UPDATE offers SET response = %(r)s, responded_at = %(now)s,
                   followup_status = CASE WHEN %(r)s = 'declined' AND followup_status = 'scheduled'
                                          THEN 'skipped' ELSE followup_status END
            WHERE id = (SELECT id FROM offers WHERE learner_id = %(l)s AND response IS NULL
                        ORDER BY offered_at DESC LIMIT 1)
            RETURNING id""",
-        {"r": response, "l": learner_id},
+        {"r": response, "l": learner_id, "now": now or datetime.now(UTC)},
     ).fetchone()
     return row[0] if row else None
 
 
-def open_offer(conn: psycopg.Connection[Any], learner_id: UUID) -> UUID | None:
-    """The offer a checkout started now is attributed to: the latest one in the attribution window that
-    was not declined or converted."""
+def open_offer(conn: psycopg.Connection[Any], learner_id: UUID, now: datetime | None = None) -> UUID | None:
+    """The offer a checkout started at ``now`` is attributed to: the latest one in the attribution
+    window that was not declined or converted."""
     row = conn.execute(
         """SELECT id FROM offers
            WHERE learner_id = %s AND converted_at IS NULL AND response IS DISTINCT FROM 'declined'
-             AND offered_at > now() - %s
+             AND offered_at > %s
            ORDER BY offered_at DESC LIMIT 1""",
-        (learner_id, timedelta(days=ATTRIBUTION_DAYS)),
+        (learner_id, (now or datetime.now(UTC)) - timedelta(days=ATTRIBUTION_DAYS)),
     ).fetchone()
     return row[0] if row else None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import json
 import logging
 import shutil
 from collections.abc import AsyncIterator
@@ -21,14 +22,16 @@ import httpx
 from fastapi import FastAPI, File, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
+from espaluz.config import get_settings
 from espaluz.dev import gateway
 from espaluz.dev.checkout import StripeEmulator, stripe_router
 from espaluz.dev.emulator import EmulatorStore, graph_router
 from espaluz.dev.settings import DEFAULT_LEARNER, DISPLAY_PHONE_NUMBER, PHONE_NUMBER_ID, DevSecrets
 from espaluz.dev.simulator import Phone, SimulatorInputError
 from espaluz.dev.worker import QueueWorker
-from espaluz.queue.local import LocalFifoQueue
+from espaluz.ops import health
 from espaluz.storage.redis import get_redis
 
 logger = logging.getLogger(__name__)
@@ -53,14 +56,14 @@ def _handler(module: str) -> gateway.LambdaHandler:
 
 def create_app(ctx: DevContext) -> FastAPI:
     """Build the app. The environment must already point at the local stack (``apply_environment``)."""
-    redis_client = get_redis(ctx.redis_url)
+    redis_client = get_redis(ctx.redis_url, cluster=get_settings().redis_cluster)
     webhook = _handler("functions.webhook.handler")
     billing = _handler("functions.billing.handler")
     tutor = _handler("functions.tutor.handler")
     phone = Phone(
         f"{ctx.base_url}/webhooks/whatsapp", ctx.secrets.app_secret, PHONE_NUMBER_ID, DISPLAY_PHONE_NUMBER
     )
-    worker = QueueWorker(LocalFifoQueue(redis_client, "inbound"), tutor)
+    worker = QueueWorker.for_local_stack(redis_client, tutor, get_settings())
     client = httpx.AsyncClient(timeout=30.0)
 
     def on_message(item: dict[str, Any]) -> None:
@@ -107,7 +110,19 @@ def create_app(ctx: DevContext) -> FastAPI:
 
     @app.get("/healthz")
     async def healthz(request: Request) -> Response:
-        return await gateway.invoke(request, webhook, "espaluz-webhook")
+        """The webhook function's own checks (Redis, its queue setting), as API Gateway's ``/healthz``
+        runs them, plus Postgres, which the tutor and billing need: this process is the whole stack."""
+        database_url = get_settings().database_url
+        webhook_answer, postgres = await asyncio.gather(
+            gateway.invoke(request, webhook, "espaluz-webhook"),
+            run_in_threadpool(health.run_checks, {"postgres": lambda: health.postgres_answers(database_url)}),
+        )
+        try:
+            webhook_checks = dict(json.loads(bytes(webhook_answer.body))["checks"])
+        except (ValueError, KeyError, TypeError):  # the function failed before it could check anything
+            webhook_checks = {"webhook": health.UNAVAILABLE}
+        status, body = health.report({**webhook_checks, **postgres})
+        return JSONResponse(body, status_code=status)
 
     @app.post("/webhooks/stripe")
     async def stripe_webhook(request: Request) -> Response:

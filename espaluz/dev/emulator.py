@@ -23,13 +23,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import redis
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
+from espaluz.storage.redis import RedisClient
 from espaluz.whatsapp import outgoing
 
 MEDIA_URL_TTL_SECONDS = 300
+# Single-key commands only (no hash tags needed): the emulator works against a Redis Cluster as well.
 OUTBOX_KEY = "dev:outbox"
 FAILURES_KEY = "dev:emulator:failures"
 TEMPLATES_KEY = "dev:emulator:templates"
@@ -51,7 +52,7 @@ def meta_error(status: int, code: int, message: str, subcode: int | None = None)
 class EmulatorStore:
     """The emulator's state: Redis for the outbox and media metadata, a folder for media bytes."""
 
-    redis: redis.Redis[bytes]
+    redis: RedisClient
     media_dir: Path
     access_token: str
     url_secret: str = ""

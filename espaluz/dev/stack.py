@@ -54,7 +54,7 @@ class LocalStack:
             wipe_data(self.data_dir)
         self.services = start_services(self.data_dir, self.database_url, self.redis_url)
         migrate(self.services.database_url)
-        dev_secrets = DevSecrets.load_or_create(self.data_dir)
+        dev_secrets = DevSecrets.load_or_create(self.data_dir).effective()  # the environment's win
         apply_environment(
             base_url=self.url,
             database_url=self.services.database_url,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TypeVar
 from pydantic import BaseModel, ValidationError
 
 if TYPE_CHECKING:
-    import redis
+    from espaluz.storage.redis import RedisClient
 
 logger = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -31,7 +31,7 @@ def slug(text: str) -> str:
 
 
 class ExplanationCache:
-    def __init__(self, client: redis.Redis[bytes], ttl_seconds: int) -> None:
+    def __init__(self, client: RedisClient, ttl_seconds: int) -> None:
         self.redis = client
         self.ttl_seconds = ttl_seconds
 

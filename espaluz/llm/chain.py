@@ -15,6 +15,7 @@ time and returns what finished by the deadline.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -33,6 +34,8 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # Provider calls and agent jobs use separate pools, so an agent waiting on its call never starves it.
+# Work runs in a copy of the submitter's context: the log keys of its invocation (service, correlation id)
+# are per thread (espaluz.ops.observability), and pool threads would otherwise log without them.
 _CALLS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="llm-call")
 _JOBS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="llm-job")
 
@@ -131,7 +134,9 @@ class LLM:
     ) -> Completion:
         limit = deadline.within(provider.timeout)
         started = time.perf_counter()
-        future = _CALLS.submit(provider.complete, request, max(limit, 0.001), model)
+        future = _CALLS.submit(
+            contextvars.copy_context().run, provider.complete, request, max(limit, 0.001), model
+        )
         try:
             return future.result(timeout=limit)
         except FutureTimeout:
@@ -143,7 +148,7 @@ class LLM:
 
 def submit(jobs: dict[str, Callable[[], T]]) -> dict[str, Future[T]]:
     """Start independent jobs at once (collect them with :func:`collect`)."""
-    return {name: _JOBS.submit(job) for name, job in jobs.items()}
+    return {name: _JOBS.submit(contextvars.copy_context().run, job) for name, job in jobs.items()}
 
 
 def collect(futures: dict[str, Future[T]], deadline: Deadline) -> dict[str, T | None]:

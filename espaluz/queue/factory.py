@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 from espaluz.queue.base import Queue
 
 if TYPE_CHECKING:
-    import redis
+    from espaluz.storage.redis import RedisClient
 
 LOCAL_SCHEME = "local:"
 
 
-def queue_from_url(url: str, redis_client: redis.Redis[bytes] | None) -> Queue:
+def queue_from_url(url: str, redis_client: RedisClient | None) -> Queue:
     if not url:
         raise RuntimeError("QUEUE_URL is not set")
     if url.startswith(LOCAL_SCHEME):

@@ -7,6 +7,13 @@ deduplication by id for five minutes, a receive count, and a dead-letter list af
 
 Each operation is one Lua script, so concurrent producers and consumers never see a half-done state.
 Records come out in the shape of an SQS Lambda event record, so the real tutor handler consumes them.
+
+Key layout, for a Redis Cluster as well as a single node: every key of queue ``NAME`` starts with
+``q:{NAME}:`` (``seq``, ``ready``, ``notify``, ``dlq``, ``dedup:<id>``, ``m:<seq>``, ``g:<group>``,
+``lock:<group>``). The braces are a hash tag, so all of a queue's keys live in one slot and a script may
+touch any of them. Each script declares in ``KEYS`` the keys it can name before it runs (the cluster
+client routes the script by them) and builds the rest (``m:<seq>``, a group's list and lock while it walks
+the ready set) from the prefix in ``ARGV[1]``, which carries the same tag.
 """
 
 from __future__ import annotations
@@ -16,28 +23,35 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
+from redis.exceptions import RedisClusterException
 
 from espaluz.queue.base import QueueError, QueueMessage
+from espaluz.storage.redis import register_script
+
+if TYPE_CHECKING:
+    from espaluz.storage.redis import RedisClient
 
 DEDUP_WINDOW_SECONDS = 300
 
+# KEYS: dedup:<id>, seq, g:<group>, ready, notify. ARGV: prefix, dedup id, group, body, sent ms, window s.
 _SEND = """
 local p = ARGV[1]
-if not redis.call('SET', p..'dedup:'..ARGV[2], '1', 'NX', 'EX', tonumber(ARGV[6])) then return 0 end
-local seq = redis.call('INCR', p..'seq')
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[6])) then return 0 end
+local seq = redis.call('INCR', KEYS[2])
 local id = tostring(seq)
 redis.call('HSET', p..'m:'..id, 'body', ARGV[4], 'group', ARGV[3], 'dedup', ARGV[2], 'receives', 0,
            'sent', ARGV[5], 'seq', seq)
-redis.call('RPUSH', p..'g:'..ARGV[3], id)
-redis.call('ZADD', p..'ready', 'NX', seq, ARGV[3])
-redis.call('LPUSH', p..'notify', id)
-redis.call('LTRIM', p..'notify', 0, 0)
+redis.call('RPUSH', KEYS[3], id)
+redis.call('ZADD', KEYS[4], 'NX', seq, ARGV[3])
+redis.call('LPUSH', KEYS[5], id)
+redis.call('LTRIM', KEYS[5], 0, 0)
 return seq
 """
 
+# KEYS: ready, dlq. ARGV: prefix, want, visibility ms, max receives.
 # Returns a flat list: group, id, body, receives, sent, dedup, seq, ... for up to ARGV[2] messages.
 _RECEIVE = """
 local p = ARGV[1]
@@ -46,7 +60,7 @@ local visibility = tonumber(ARGV[3])
 local max_receives = tonumber(ARGV[4])
 local out = {}
 local got = 0
-local groups = redis.call('ZRANGE', p..'ready', 0, -1)
+local groups = redis.call('ZRANGE', KEYS[1], 0, -1)
 for _, g in ipairs(groups) do
   if got >= want then break end
   if redis.call('EXISTS', p..'lock:'..g) == 0 then
@@ -56,7 +70,7 @@ for _, g in ipairs(groups) do
       local receives = redis.call('HINCRBY', p..'m:'..id, 'receives', 1)
       if receives > max_receives then
         local fields = redis.call('HGETALL', p..'m:'..id)
-        redis.call('RPUSH', p..'dlq', cjson.encode(fields))
+        redis.call('RPUSH', KEYS[2], cjson.encode(fields))
         redis.call('LREM', p..'g:'..g, 1, id)
         redis.call('DEL', p..'m:'..id)
       else
@@ -71,30 +85,41 @@ for _, g in ipairs(groups) do
     if taken > 0 then
       redis.call('SET', p..'lock:'..g, '1', 'PX', visibility)
     elseif redis.call('LLEN', p..'g:'..g) == 0 then
-      redis.call('ZREM', p..'ready', g)
+      redis.call('ZREM', KEYS[1], g)
     end
   end
 end
 return out
 """
 
-# ARGV: prefix, group, retry_delay_ms, then ids to delete.
+# KEYS: g:<group>, ready, lock:<group>. ARGV: prefix, group, retry_delay_ms, then ids to delete.
 _SETTLE = """
 local p = ARGV[1]
 local g = ARGV[2]
 for i = 4, #ARGV do
-  redis.call('LREM', p..'g:'..g, 1, ARGV[i])
+  redis.call('LREM', KEYS[1], 1, ARGV[i])
   redis.call('DEL', p..'m:'..ARGV[i])
 end
-if redis.call('LLEN', p..'g:'..g) == 0 then
-  redis.call('ZREM', p..'ready', g)
-  redis.call('DEL', p..'lock:'..g)
+if redis.call('LLEN', KEYS[1]) == 0 then
+  redis.call('ZREM', KEYS[2], g)
+  redis.call('DEL', KEYS[3])
 elseif tonumber(ARGV[3]) > 0 then
-  redis.call('SET', p..'lock:'..g, '1', 'PX', tonumber(ARGV[3]))
+  redis.call('SET', KEYS[3], '1', 'PX', tonumber(ARGV[3]))
 else
-  redis.call('DEL', p..'lock:'..g)
+  redis.call('DEL', KEYS[3])
 end
 return 1
+"""
+
+# KEYS: ready. ARGV: prefix. A group is locked only while it is in the ready set (receive locks a group
+# it found there; settle drops the lock when it drops the group), so walking the set finds every lock,
+# in the queue's own slot, without a SCAN over every node of a cluster.
+_RELEASE_ALL = """
+local released = 0
+for _, g in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  released = released + redis.call('DEL', ARGV[1]..'lock:'..g)
+end
+return released
 """
 
 
@@ -136,31 +161,48 @@ class LocalFifoQueue:
 
     def __init__(
         self,
-        client: redis.Redis[bytes],
+        client: RedisClient,
         name: str = "inbound",
         *,
         visibility_timeout_ms: int = 60_000,
         max_receives: int = 5,
     ) -> None:
         self.redis = client
-        self.prefix = f"q:{name}:"
+        self.prefix = f"q:{{{name}}}:"  # the hash tag keeps the queue in one cluster slot
         self.arn = f"arn:aws:sqs:us-east-1:000000000000:espaluz-local-{name}.fifo"
         self.visibility_timeout_ms = visibility_timeout_ms
         self.max_receives = max_receives
-        self._send = client.register_script(_SEND)
-        self._receive = client.register_script(_RECEIVE)
-        self._settle = client.register_script(_SETTLE)
+        self._send = register_script(client, _SEND)
+        self._receive = register_script(client, _RECEIVE)
+        self._settle = register_script(client, _SETTLE)
+        self._release_all = register_script(client, _RELEASE_ALL)
+
+    def key(self, suffix: str) -> str:
+        """One of this queue's keys (``ready``, ``g:<group>``...), for callers that inspect the queue."""
+        return self.prefix + suffix
 
     def send_batch(self, messages: Sequence[QueueMessage]) -> None:
         now_ms = str(int(time.time() * 1000))
         try:
             for m in messages:
-                self._send(args=[self.prefix, m.dedup_id, m.group_id, m.body, now_ms, DEDUP_WINDOW_SECONDS])
-        except redis.RedisError as exc:
+                keys = [
+                    self.key(f"dedup:{m.dedup_id}"),
+                    self.key("seq"),
+                    self.key(f"g:{m.group_id}"),
+                    self.key("ready"),
+                    self.key("notify"),
+                ]
+                args = [self.prefix, m.dedup_id, m.group_id, m.body, now_ms, DEDUP_WINDOW_SECONDS]
+                self._send(keys=keys, args=args)
+        # The cluster client raises RedisClusterException, which is not a RedisError, when no node answers.
+        except (redis.RedisError, RedisClusterException) as exc:
             raise QueueError(f"local queue unavailable: {type(exc).__name__}") from exc
 
     def receive(self, max_messages: int = 10) -> list[ReceivedMessage]:
-        flat = self._receive(args=[self.prefix, max_messages, self.visibility_timeout_ms, self.max_receives])
+        flat = self._receive(
+            keys=[self.key("ready"), self.key("dlq")],
+            args=[self.prefix, max_messages, self.visibility_timeout_ms, self.max_receives],
+        )
         out: list[ReceivedMessage] = []
         for i in range(0, len(flat), 7):
             group, mid, body, receives, sent, dedup, seq = (_s(x) for x in flat[i : i + 7])
@@ -170,27 +212,28 @@ class LocalFifoQueue:
     def settle(self, group_id: str, done_ids: Sequence[str], retry_delay_ms: int = 0) -> None:
         """Delete ``done_ids`` of a group and release it; the group's other messages are delivered again
         after ``retry_delay_ms`` (like a visibility timeout after a failure)."""
-        self._settle(args=[self.prefix, group_id, retry_delay_ms, *done_ids])
+        keys = [self.key(f"g:{group_id}"), self.key("ready"), self.key(f"lock:{group_id}")]
+        self._settle(keys=keys, args=[self.prefix, group_id, retry_delay_ms, *done_ids])
 
-    def release_all(self) -> None:
+    def release_all(self) -> int:
         """Make every message group deliverable now. Only for a sole consumer that is (re)starting: the
         locks it finds were left by a consumer that died, and waiting out their visibility timeout would
-        only delay the learner."""
-        for key in self.redis.scan_iter(self.prefix + "lock:*"):
-            self.redis.delete(key)
+        only delay the learner. Returns how many groups were locked."""
+        return int(self._release_all(keys=[self.key("ready")], args=[self.prefix]))
 
     def wait(self, timeout_s: float) -> None:
-        """Block until something is sent (or the timeout passes); cheaper than polling."""
-        self.redis.brpop([self.prefix + "notify"], timeout=timeout_s)
+        """Block until something is sent (or the timeout passes); cheaper than polling. Keep ``timeout_s``
+        under the client's 2 s socket timeout."""
+        self.redis.brpop([self.key("notify")], timeout=timeout_s)
 
     def depth(self) -> int:
         total = 0
-        for group in self.redis.zrange(self.prefix + "ready", 0, -1):
-            total += int(self.redis.llen(self.prefix + "g:" + _s(group)))
+        for group in self.redis.zrange(self.key("ready"), 0, -1):
+            total += int(self.redis.llen(self.key("g:" + _s(group))))
         return total
 
     def dead_letters(self) -> list[dict[str, str]]:
-        items = self.redis.lrange(self.prefix + "dlq", 0, -1)
+        items = self.redis.lrange(self.key("dlq"), 0, -1)
         out = []
         for raw in items:
             flat = json.loads(_s(raw))

@@ -105,10 +105,13 @@ def delete(whatsapp_id: str, yes: bool, as_json: bool) -> None:
     state_deleted = False
     redis_url = os.environ.get("REDIS_URL", "")
     if redis_url:
+        from espaluz.config import Settings
         from espaluz.storage.redis import get_redis
         from espaluz.tutor.state import StateStore
 
-        StateStore(get_redis(redis_url), 0).delete(found.id)
+        # Read now, not from the cached get_settings(): like REDIS_URL above, the environment of this call.
+        cluster = Settings().redis_cluster
+        StateStore(get_redis(redis_url, cluster=cluster), 0).delete(found.id)
         state_deleted = True
     result = {"deleted": str(found.id), "conversation_state_deleted": state_deleted}
     click.echo(json.dumps(result) if as_json else f"deleted learner {found.id}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -97,10 +97,12 @@ def upsert(
 ) -> Learner:
     """Find the learner by BSUID or wa_id (filling in whichever was missing), or create one.
 
-    Records the time of this inbound message (``inbound_at``, the message's own timestamp; default now)
-    as the start of WhatsApp's 24-hour window; a late or redriven older message never moves it back.
+    Records the time of this inbound message (``inbound_at``, the message's own timestamp; default: this
+    process's clock, which the send policy measures the window with, not the database's ``now()``) as the
+    start of WhatsApp's 24-hour window; a late or redriven older message never moves it back.
     The caller owns the transaction.
     """
+    inbound_at = inbound_at or datetime.now(UTC)
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
             f"""SELECT {_COLUMNS} FROM learners
@@ -115,7 +117,7 @@ def upsert(
             cur.execute(
                 f"""INSERT INTO learners (wa_id, bsuid, display_name, business_phone_number_id,
                                           last_inbound_at)
-                    VALUES (%s, %s, %s, %s, COALESCE(%s, now()))
+                    VALUES (%s, %s, %s, %s, %s)
                     RETURNING {_COLUMNS}""",  # noqa: S608
                 (identity.wa_id, identity.bsuid, identity.name, phone_number_id, inbound_at),
             )
@@ -128,7 +130,7 @@ def upsert(
                     bsuid = COALESCE(bsuid, %(bsuid)s),
                     display_name = CASE WHEN %(name)s <> '' THEN %(name)s ELSE display_name END,
                     business_phone_number_id = %(pnid)s,
-                    last_inbound_at = GREATEST(last_inbound_at, COALESCE(%(at)s, now()))
+                    last_inbound_at = GREATEST(last_inbound_at, %(at)s)
                 WHERE id = %(id)s
                 RETURNING {_COLUMNS}""",  # noqa: S608
             {
@@ -158,13 +160,12 @@ def set_marketing_opt_out(
     conn: psycopg.Connection[Any], learner_id: UUID, opted_out: bool, at: datetime | None = None
 ) -> bool:
     """The learner's "stop promotions" choice (``user_preferences`` webhook, or error 131050), made at
-    ``at`` (default now). Preference webhooks arrive in any order: an older choice than the one recorded
-    changes nothing. Returns whether it was applied."""
+    ``at`` (default: this process's clock). Preference webhooks arrive in any order: an older choice than
+    the one recorded changes nothing. Returns whether it was applied."""
     applied = conn.execute(
-        """UPDATE learners SET marketing_opt_out = %(out)s, marketing_pref_at = COALESCE(%(at)s, now())
-           WHERE id = %(id)s
-             AND (marketing_pref_at IS NULL OR marketing_pref_at <= COALESCE(%(at)s, now()))""",
-        {"out": opted_out, "at": at, "id": learner_id},
+        """UPDATE learners SET marketing_opt_out = %(out)s, marketing_pref_at = %(at)s
+           WHERE id = %(id)s AND (marketing_pref_at IS NULL OR marketing_pref_at <= %(at)s)""",
+        {"out": opted_out, "at": at or datetime.now(UTC), "id": learner_id},
     ).rowcount
     return bool(applied)
 

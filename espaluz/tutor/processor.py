@@ -4,8 +4,11 @@ Idempotency: a turn row keyed by the wamid moves ``claimed`` -> ``sending`` -> `
 finds the row: ``claimed`` longer ago than the claim timeout means the last attempt died before sending
 anything, so it is taken over; ``claimed`` more recently means an attempt is still live (SQS redelivered
 after a visibility timeout), so this delivery fails and is retried later; ``sending`` or ``answered``
-means the reply may have gone out, so the redelivery is acknowledged without a second answer. If the
-send fails with an error worth retrying, the row is released and the error
+means the reply may have gone out, so the redelivery is acknowledged without a second answer. The claim
+is fenced by its ``claimed_at``: the move to ``sending`` and the release succeed only for the attempt
+whose claim it still is, so an attempt that outlived its invocation (the local stack cannot kill a thread
+at the Lambda timeout) and was taken over stops without sending, and never frees its successor's claim.
+If the send fails with an error worth retrying, the row is released and the error
 raised, so SQS delivers the message again; a permanent error (outside the 24-hour window, a blocked
 recipient) is recorded and not retried. Only a crash in the instant between the send and the final
 update can cost the learner that one answer; nothing can make them get it twice.
@@ -129,13 +132,18 @@ class TutorProcessor:
 
         with self.pool.connection() as conn:
             learner = learners.upsert(conn, identity, envelope.phone_number_id, _sent_at(message))
-            claimed = conn.execute(
-                """INSERT INTO turns (wamid, learner_id) VALUES (%s, %s)
+            row = conn.execute(
+                # received_at on this process's clock, the one the free tier's day is counted with;
+                # the claim is a lease between database sessions, on the database's clock.
+                """INSERT INTO turns (wamid, learner_id, received_at) VALUES (%s, %s, %s)
                    ON CONFLICT (wamid) DO UPDATE SET claimed_at = now()
                    WHERE turns.status = 'claimed'
-                     AND turns.claimed_at < now() - make_interval(secs => %s)""",
-                (envelope.wamid, learner.id, self.claim_timeout),
-            ).rowcount
+                     AND turns.claimed_at < now() - make_interval(secs => %s)
+                   RETURNING claimed_at""",
+                (envelope.wamid, learner.id, datetime.now(UTC), self.claim_timeout),
+            ).fetchone()
+            claim: datetime | None = row[0] if row else None  # this attempt's fence token
+            claimed = claim is not None
             status = None if claimed else _turn_status(conn, envelope.wamid)
         if status == "claimed":  # another invocation is working on it right now
             raise TurnInProgress(f"turn {envelope.wamid} is being answered elsewhere; retry later")
@@ -157,25 +165,31 @@ class TutorProcessor:
         try:
             decision = self._decide(learner, message, self.states.load(learner.id), pnid)
         except Exception:
-            self._release(envelope.wamid)  # nothing was sent: let the queue deliver it again
+            self._release(envelope.wamid, claim)  # nothing was sent: let the queue deliver it again
             raise
         outcome, usages, text = decision.outcome, decision.usages, decision.text
         target = target_for(learner, reply_from=pnid)
         held = self.sender.held(target)
         with self.pool.connection() as conn:
-            conn.execute("UPDATE turns SET status = 'sending' WHERE wamid = %s", (envelope.wamid,))
+            moved = conn.execute(
+                """UPDATE turns SET status = 'sending'
+                   WHERE wamid = %s AND status = 'claimed' AND claimed_at = %s""",
+                (envelope.wamid, claim),
+            ).rowcount
+        if not moved:  # a later delivery took the claim over: it answers, this attempt must not
+            raise TurnInProgress(f"turn {envelope.wamid} was taken over by a later delivery; not sending")
         try:
             result = self.sender.send(target, [*held, outcome.reply, *decision.extras])
             self.sender.drop_held(target, len(held))
         except GraphAPIError as exc:
             if exc.retryable:
-                self._release(envelope.wamid)
+                self._release(envelope.wamid, claim)
                 raise
             logger.error("reply undeliverable", extra={"code": exc.code, "wamid": envelope.wamid})
             self._finish(envelope.wamid, learner.id, "undeliverable", (), [], started)
             return TurnResult(envelope.wamid, learner.id, "undeliverable")
         except Exception:
-            self._release(envelope.wamid)
+            self._release(envelope.wamid, claim)
             raise
 
         if decision.erase and self.commands is not None:
@@ -345,9 +359,9 @@ class TutorProcessor:
             claimed = (
                 learner is not None
                 and conn.execute(
-                    """INSERT INTO turns (wamid, learner_id, status) VALUES (%s, %s, 'sending')
-                   ON CONFLICT DO NOTHING""",
-                    (envelope.wamid, learner_id),
+                    """INSERT INTO turns (wamid, learner_id, status, received_at)
+                       VALUES (%s, %s, 'sending', %s) ON CONFLICT DO NOTHING""",
+                    (envelope.wamid, learner_id, datetime.now(UTC)),
                 ).rowcount
             )
         if learner is None or not claimed:
@@ -407,9 +421,17 @@ class TutorProcessor:
         )
         return TurnResult(envelope.wamid, learner.id if learner else None, "system")
 
-    def _release(self, wamid: str) -> None:
+    def _release(self, wamid: str, claim: datetime | None = None) -> None:
+        """Forget an unanswered turn so that its redelivery starts afresh; with ``claim``, only while the
+        turn is still that attempt's (a notice's row has no claim to compare)."""
         with self.pool.connection() as conn:
-            conn.execute("DELETE FROM turns WHERE wamid = %s AND status <> 'answered'", (wamid,))
+            if claim is None:
+                conn.execute("DELETE FROM turns WHERE wamid = %s AND status <> 'answered'", (wamid,))
+            else:
+                conn.execute(
+                    "DELETE FROM turns WHERE wamid = %s AND status <> 'answered' AND claimed_at = %s",
+                    (wamid, claim),
+                )
 
     def _finish(
         self,
@@ -444,11 +466,16 @@ class TutorProcessor:
                 (route, list(reply_wamids), latency_ms, wamid),
             )
             if attempts:
+                at = datetime.now(UTC)  # the clock the offers' week and the progress chart read with
                 with conn.cursor() as cur:
                     cur.executemany(
-                        """INSERT INTO drill_attempts (learner_id, skill, prompt, expected, answer, verdict)
-                           VALUES (%s, %s, %s, %s, %s, %s)""",
-                        [(learner_id, a.skill, a.prompt, a.expected, a.answer, a.verdict) for a in attempts],
+                        """INSERT INTO drill_attempts
+                               (learner_id, skill, prompt, expected, answer, verdict, created_at)
+                           VALUES (%s, %s, %s, %s, %s, %s, %s)""",
+                        [
+                            (learner_id, a.skill, a.prompt, a.expected, a.answer, a.verdict, at)
+                            for a in attempts
+                        ],
                     )
         metrics.turn_latency(latency_ms, route)
 
@@ -504,7 +531,7 @@ def build_processor(settings: Any) -> TutorProcessor:
     from espaluz.tutor.commands import build_commands
 
     pool = get_pool(settings.database_url)
-    redis_client = get_redis(settings.redis_url)
+    redis_client = get_redis(settings.redis_url, cluster=settings.redis_cluster)
     graph = GraphClient(settings.whatsapp_graph_url, settings.whatsapp_access_token.get_secret_value())
     brain = TutorBrain.from_settings(settings, redis_client)
     TutorBrain.warm()  # the engine's tables at container start, not inside the first turn's deadline

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from uuid import UUID
 
-    import redis
+    from espaluz.storage.redis import RedisClient
 
 
 @dataclass
@@ -54,13 +54,15 @@ class ConversationState:
 
 
 class StateStore:
-    def __init__(self, client: redis.Redis[bytes], ttl_seconds: int) -> None:
+    def __init__(self, client: RedisClient, ttl_seconds: int) -> None:
         self.redis = client
         self.ttl_seconds = ttl_seconds
 
     @staticmethod
     def key(learner_id: UUID) -> str:
-        return f"conv:{learner_id}"
+        """``conv:{<learner id>}``: the braces are a cluster hash tag, shared by every key of one learner
+        (``wa:{<learner id>}:held``, ``brain:{<learner id>}:late``...), so they live in one slot."""
+        return f"conv:{{{learner_id}}}"
 
     def load(self, learner_id: UUID) -> ConversationState:
         return ConversationState.from_json(self.redis.get(self.key(learner_id)))

@@ -17,12 +17,14 @@ Keys carry the learner's uuid and the wamid, never a phone number.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from uuid import UUID
 
     from espaluz.config import Settings
@@ -45,9 +47,13 @@ class AudioStore(Protocol):
 
 
 class LocalAudioStore:
-    def __init__(self, root: Path, retention_days: int) -> None:
+    """Clips in a folder; a clip's age is its file's modification time, which ``save`` sets from
+    ``clock`` (not the filesystem's), so retention is measured on one clock that tests can move."""
+
+    def __init__(self, root: Path, retention_days: int, clock: Callable[[], float] = time.time) -> None:
         self.root = root
         self.retention_seconds = retention_days * 86400
+        self.clock = clock
 
     def save(self, learner_id: UUID, wamid: str, data: bytes) -> str:
         key = audio_key(learner_id, wamid)
@@ -55,8 +61,10 @@ class LocalAudioStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".part")
         tmp.write_bytes(data)
+        now = self.clock()
+        os.utime(tmp, (now, now))
         tmp.replace(path)
-        self.purge()
+        self.purge(now)
         return key
 
     def load(self, key: str) -> bytes:
@@ -67,7 +75,7 @@ class LocalAudioStore:
 
     def purge(self, now: float | None = None) -> int:
         """Delete clips older than the retention period; returns how many went."""
-        cutoff = (now if now is not None else time.time()) - self.retention_seconds
+        cutoff = (now if now is not None else self.clock()) - self.retention_seconds
         removed = 0
         for path in self.root.glob("voice/*/*"):
             if path.is_file() and path.stat().st_mtime < cutoff:

@@ -44,7 +44,7 @@ from espaluz.whatsapp.models import (
 )
 
 if TYPE_CHECKING:
-    import redis
+    from espaluz.storage.redis import RedisClient
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class WebhookService:
     app_secret: str
     verify_token: str
     queue: Queue
-    redis: redis.Redis[bytes]
+    redis: RedisClient
     max_body_bytes: int = 1_000_000
     dedupe_ttl_seconds: int = 7 * 24 * 3600
 
@@ -270,14 +270,21 @@ class WebhookService:
         if not envelopes:
             return []
         unique = list({e.wamid: e for e in envelopes}.values())
-        seen = self.redis.mget([f"wa:seen:{e.wamid}" for e in unique])
+        # One GET per wamid in a non-transactional pipeline, not an MGET: the keys hash to different
+        # slots (one webhook may carry several learners' messages), and a cluster refuses a multi-key
+        # command across slots (CROSSSLOT) while its client splits a pipeline by node. Still one round
+        # trip per node.
+        pipe = self.redis.pipeline(transaction=False)
+        for e in unique:
+            pipe.get(seen_key(e.wamid))
+        seen = pipe.execute()
         return [e for e, s in zip(unique, seen, strict=True) if s is None]
 
     def _mark_seen(self, envelopes: list[InboundEnvelope]) -> None:
         # Marked only after the enqueue succeeded: a failed enqueue must stay retryable.
         pipe = self.redis.pipeline(transaction=False)
         for e in envelopes:
-            pipe.set(f"wa:seen:{e.wamid}", "1", ex=self.dedupe_ttl_seconds)
+            pipe.set(seen_key(e.wamid), "1", ex=self.dedupe_ttl_seconds)
         pipe.execute()
 
     def _record_statuses(self, statuses: list[Status]) -> None:
@@ -285,10 +292,13 @@ class WebhookService:
             return
         pipe = self.redis.pipeline(transaction=False)
         for s in statuses:
-            pipe.eval(
+            # EVAL through execute_command: redis-py's cluster pipeline refuses EVALSHA and shadows
+            # ``eval`` with a method that takes no script; the generic command is routed by its one key.
+            pipe.execute_command(
+                "EVAL",
                 _STATUS_SCRIPT,
                 1,
-                f"wa:status:{s.id}",
+                status_key(s.id),
                 s.status,
                 STATUS_RANK.get(s.status, 0),
                 s.error_code or 0,
@@ -328,9 +338,20 @@ def _contact_matching(value: Value, bsuid: str | None, wa_id: str | None) -> Con
     return value.contacts[0] if len(value.contacts) == 1 else None
 
 
-def delivery_status(client: redis.Redis[bytes], wamid: str) -> Mapping[str, str]:
+def seen_key(wamid: str) -> str:
+    """Marks a wamid already enqueued. One key per message, deliberately without a hash tag: nothing
+    reads two of them in one command, and untagged keys spread over the cluster's nodes."""
+    return f"wa:seen:{wamid}"
+
+
+def status_key(wamid: str) -> str:
+    """The delivery record of a message we sent (one key per message, like ``seen_key``)."""
+    return f"wa:status:{wamid}"
+
+
+def delivery_status(client: RedisClient, wamid: str) -> Mapping[str, str]:
     """The latest delivery state recorded for a message we sent (empty when none arrived)."""
-    raw = client.hgetall(f"wa:status:{wamid}")
+    raw = client.hgetall(status_key(wamid))
     return {k.decode(): v.decode() for k, v in raw.items()}
 
 
@@ -339,7 +360,7 @@ def build_service(settings: Any) -> WebhookService:
     from espaluz.queue.factory import queue_from_url
     from espaluz.storage.redis import get_redis
 
-    redis_client = get_redis(settings.redis_url)
+    redis_client = get_redis(settings.redis_url, cluster=settings.redis_cluster)
     return WebhookService(
         app_secret=settings.whatsapp_app_secret.get_secret_value(),
         verify_token=settings.whatsapp_verify_token.get_secret_value(),

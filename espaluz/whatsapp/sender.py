@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from uuid import UUID
 
 from espaluz.ops import metrics
+from espaluz.storage.redis import register_script
 from espaluz.whatsapp.graph import GraphAPIError, MarketingOptOut, OutsideWindow, RateLimited
 from espaluz.whatsapp.outgoing import (
     MAX_INTERACTIVE_BODY,
@@ -50,9 +51,8 @@ from espaluz.whatsapp.outgoing import (
 )
 
 if TYPE_CHECKING:
-    import redis
-
     from espaluz.storage.learners import Learner
+    from espaluz.storage.redis import RedisClient
     from espaluz.whatsapp.graph import GraphClient
 
 logger = logging.getLogger(__name__)
@@ -178,7 +178,7 @@ class Sender:
     def __init__(
         self,
         graph: GraphClient,
-        redis_client: redis.Redis[bytes],
+        redis_client: RedisClient,
         policy: SendPolicy | None = None,
         *,
         clock: Clock | None = None,
@@ -189,8 +189,8 @@ class Sender:
         self.policy = policy or SendPolicy()
         self.clock = clock or SystemClock()
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
-        self._bucket = redis_client.register_script(_BUCKET_SCRIPT)
-        self._slot = redis_client.register_script(_SLOT_SCRIPT)
+        self._bucket = register_script(redis_client, _BUCKET_SCRIPT)
+        self._slot = register_script(redis_client, _SLOT_SCRIPT)
 
     # -- the window ---------------------------------------------------------------------------------
 
@@ -290,7 +290,7 @@ class Sender:
         now = self.clock.now()
         policy = self.policy
         reserved, learner_wait = self._slot(
-            keys=[f"wa:pace:{target.key}"], args=[now, policy.learner_interval, policy.max_wait]
+            keys=[pace_key(target.key)], args=[now, policy.learner_interval, policy.max_wait]
         )
         if not int(reserved):
             raise SendDeferred(f"this learner's next slot is {float(learner_wait):.1f} s away", code=0)
@@ -310,8 +310,8 @@ class Sender:
         """Keep free-form messages for the learner's next message (which reopens the window)."""
         if not messages:
             return
-        key = f"wa:held:{target.key}"
-        pipe = self.redis.pipeline()
+        key = held_key(target.key)
+        pipe = self.redis.pipeline(transaction=True)  # one key: a valid MULTI in a cluster too
         for m in messages:
             body = m.payload()
             body.pop("context", None)  # the message it answered is long gone
@@ -325,7 +325,7 @@ class Sender:
         interactive messages, comes back as a plain ``Reply`` so it merges with the turn's answer into
         one message; their old buttons are dropped, since the new answer carries the current ones."""
         parts: list[Outgoing | Prepared] = []
-        for raw in self.redis.lrange(f"wa:held:{target.key}", 0, -1):
+        for raw in self.redis.lrange(held_key(target.key), 0, -1):
             body = json.loads(raw)
             kind = body.get("type")
             if kind == "text":
@@ -339,11 +339,28 @@ class Sender:
     def drop_held(self, target: Target, count: int) -> None:
         """Forget the ``count`` oldest held messages (those just delivered)."""
         if count:
-            self.redis.ltrim(f"wa:held:{target.key}", count, -1)
+            self.redis.ltrim(held_key(target.key), count, -1)
 
     def forget(self, learner_id: UUID) -> None:
-        """Drop everything the policy keeps about a learner (data deletion)."""
-        self.redis.delete(f"wa:held:{learner_id}", f"wa:pace:{learner_id}")
+        """Drop everything the policy keeps about a learner (data deletion). One DEL per key: the keys
+        share the learner's hash tag today, but a two-key DEL would break with CROSSSLOT in a cluster the
+        day one of them lost it, and this path runs rarely enough that the second command costs nothing."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.delete(held_key(str(learner_id)))
+        pipe.delete(pace_key(str(learner_id)))
+        pipe.execute()
+
+
+# A learner's keys share the hash tag ``{<learner id>}`` (as ``conv:{<learner id>}`` does), so they live in
+# one cluster slot and may be used together in a script or a MULTI.
+def held_key(learner: str) -> str:
+    """Free-form messages held outside the 24-hour window (a list of Graph API bodies)."""
+    return f"wa:{{{learner}}}:held"
+
+
+def pace_key(learner: str) -> str:
+    """When this learner's next message may leave (per-learner pacing)."""
+    return f"wa:{{{learner}}}:pace"
 
 
 def target_for(

@@ -16,6 +16,7 @@ from aws_lambda_powertools import Logger
 
 from espaluz.config import get_settings
 from espaluz.httpapi import dispatch
+from espaluz.ops.observability import http_request_id, invocation
 
 if TYPE_CHECKING:
     from espaluz.billing.events import StripeWebhookService
@@ -33,6 +34,6 @@ def service() -> StripeWebhookService:
 ROUTES = {("POST", "/webhooks/stripe"): lambda r: service().receive(r)}
 
 
-@logger.inject_lambda_context(clear_state=True)
+@invocation(logger, http_request_id)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return dispatch(event, ROUTES)

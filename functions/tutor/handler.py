@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 
 from espaluz.config import get_settings
 from espaluz.ops import metrics
-from espaluz.ops.observability import configure_logging, correlate
+from espaluz.ops.observability import configure_logging, correlate, invocation
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -41,7 +41,7 @@ def record_handler(record: SQSRecord) -> None:
     processor().process(record.body)
 
 
-@logger.inject_lambda_context(clear_state=True)
+@invocation(logger)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     batch = SqsFifoPartialProcessor(skip_group_on_error=True)
     response = process_partial_response(

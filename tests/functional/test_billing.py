@@ -71,7 +71,8 @@ def notices(graph: GraphEmulator, to: str = BSUID) -> list[dict[str, Any]]:
     from espaluz.storage.redis import get_redis
     from functions.tutor import handler as tutor
 
-    queue = LocalFifoQueue(get_redis(get_settings().redis_url), "inbound")
+    settings = get_settings()
+    queue = LocalFifoQueue(get_redis(settings.redis_url, cluster=settings.redis_cluster), "inbound")
     worker = QueueWorker(queue, tutor.handler)
     while worker.run_once():
         pass

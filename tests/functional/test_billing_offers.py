@@ -42,11 +42,12 @@ def new_learner(
 def add_attempts(
     conn: psycopg.Connection[Any], learner_id: UUID, skill: str, verdicts: list[str], verb: str
 ) -> None:
+    at = datetime.now(UTC)  # the tutor stamps attempts on its own clock, which the offer policy reads
     for v in verdicts:
         conn.execute(
-            """INSERT INTO drill_attempts (learner_id, skill, prompt, expected, answer, verdict)
-               VALUES (%s, %s, %s, 'x', 'x', %s)""",
-            (learner_id, skill, f"¿Cómo se conjuga *{verb}* en presente?", v),
+            """INSERT INTO drill_attempts (learner_id, skill, prompt, expected, answer, verdict, created_at)
+               VALUES (%s, %s, %s, 'x', 'x', %s, %s)""",
+            (learner_id, skill, f"¿Cómo se conjuga *{verb}* en presente?", v, at),
         )
 
 
@@ -98,8 +99,8 @@ def test_due_followups_choose_the_channel_whatsapp_allows(database_url: str) -> 
         for learner in (voice, text, template, silent, declined, paying, no_promotions):
             POLICY.consider(conn, learner, [HARD], streak=1, now=offered)
         conn.execute(
-            "UPDATE learners SET last_inbound_at = now() - interval '30 hours' WHERE id = ANY(%s)",
-            ([template, silent],),
+            "UPDATE learners SET last_inbound_at = %s WHERE id = ANY(%s)",
+            (datetime.now(UTC) - timedelta(hours=30), [template, silent]),
         )
         record_response(conn, declined, "declined")
         conn.execute("UPDATE learners SET plan = 'premium' WHERE id = %s", (paying,))
@@ -145,7 +146,10 @@ def test_entitlement_cache_and_free_turn_count(database_url: str) -> None:
     with psycopg.connect(database_url) as conn:
         learner = new_learner(conn, "15550001011")
         for i in range(3):
-            conn.execute("INSERT INTO turns (wamid, learner_id) VALUES (%s, %s)", (f"w{i}", learner))
+            conn.execute(
+                "INSERT INTO turns (wamid, learner_id, received_at) VALUES (%s, %s, %s)",
+                (f"w{i}", learner, datetime.now(UTC)),
+            )
     access = checker.check_turn(learner)
     assert (access.allowed, access.turns_today, access.limit) == (False, 3, 2)
 
@@ -164,6 +168,34 @@ def test_entitlement_cache_and_free_turn_count(database_url: str) -> None:
     assert not checker.check_turn(learner).allowed
 
 
+def test_free_turns_are_counted_per_utc_day_on_the_given_clock(database_url: str) -> None:
+    """Time: the free tier's day is the checker's wall clock's day (UTC), whatever the date the suite runs
+    on: the limit reached late one evening is lifted at midnight, and a turn after midnight counts."""
+    midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=3)
+    wall = {"now": midnight - timedelta(minutes=1)}
+    catalog = Catalog.from_settings(Settings(billing_free_turns_per_day=2))
+    checker = EntitlementChecker(
+        get_pool(database_url), catalog, ttl_seconds=0, wall_clock=lambda: wall["now"]
+    )
+
+    def turn(wamid: str, at: datetime) -> None:
+        with psycopg.connect(database_url) as conn:
+            conn.execute(
+                "INSERT INTO turns (wamid, learner_id, received_at) VALUES (%s, %s, %s)", (wamid, learner, at)
+            )
+
+    with psycopg.connect(database_url) as conn:
+        learner = new_learner(conn, "15550001015")
+    for i in range(3):
+        turn(f"d{i}", midnight - timedelta(minutes=3))
+    before = checker.check_turn(learner)
+    assert (before.allowed, before.turns_today) == (False, 3)
+    wall["now"] = midnight + timedelta(minutes=2)
+    turn("d3", midnight + timedelta(minutes=1))
+    after = checker.check_turn(learner)
+    assert (after.allowed, after.turns_today) == (True, 1)
+
+
 @pytest.mark.parametrize(("hours_past_end", "plan"), [(-1, "premium"), (23, "premium"), (25, "free")])
 def test_cancel_at_period_end_keeps_the_plan_until_the_period_ends(
     database_url: str, hours_past_end: int, plan: str
@@ -174,8 +206,8 @@ def test_cancel_at_period_end_keeps_the_plan_until_the_period_ends(
         learner = new_learner(conn, "15550001012")
         conn.execute(
             """INSERT INTO entitlements (learner_id, plan, status, valid_until, cancel_at_period_end)
-               VALUES (%s, 'premium', 'active', now() - %s, true)""",
-            (learner, timedelta(hours=hours_past_end)),
+               VALUES (%s, 'premium', 'active', %s, true)""",
+            (learner, datetime.now(UTC) - timedelta(hours=hours_past_end)),
         )
     assert checker.entitlement(learner).plan == plan
 

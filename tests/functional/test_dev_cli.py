@@ -109,3 +109,62 @@ def test_reset_wipes_the_local_data(data_dir: Path) -> None:
     finally:
         second.stop()
     assert run_cli("learner", "show", wa_id, "--json", env=stack_env(data_dir)).returncode == 1
+
+
+def test_secrets_from_the_environment_win_and_sign_real_requests(data_dir: Path) -> None:
+    """``espaluz dev`` with WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN and STRIPE_WEBHOOK_SECRET in its
+    environment, as when Meta's real webhook reaches it through a tunnel: requests a script signs with
+    those secrets are accepted and answered, the simulator signs with them too, and the secrets it
+    generated (still kept in its data folder) no longer pass. Fault covered: generated secrets
+    overriding the given ones (Meta's posts rejected with 403), or the simulator signing with a secret
+    the webhook does not check."""
+    from espaluz.dev.checkout import sign as stripe_sign
+    from espaluz.dev.settings import DISPLAY_PHONE_NUMBER, PHONE_NUMBER_ID
+    from espaluz.dev.simulator import message_payload, new_wamid
+    from espaluz.whatsapp.signature import sign
+
+    given = {
+        "WHATSAPP_APP_SECRET": "tunnel-app-secret",
+        "WHATSAPP_VERIFY_TOKEN": "tunnel-verify-token",
+        "STRIPE_WEBHOOK_SECRET": "whsec_tunnel",
+    }
+    stack = DevStack.start(data_dir, free_port(), env=given)
+    try:
+        generated = json.loads((data_dir / "dev-secrets.json").read_text())
+        assert generated["app_secret"] != given["WHATSAPP_APP_SECRET"]
+
+        subscribe = {"hub.mode": "subscribe", "hub.challenge": "7"}
+        verified = httpx.get(
+            f"{stack.url}/webhooks/whatsapp", params={**subscribe, "hub.verify_token": "tunnel-verify-token"}
+        )
+        assert (verified.status_code, verified.text) == (200, "7")
+        wrong_token = {**subscribe, "hub.verify_token": generated["verify_token"]}
+        assert httpx.get(f"{stack.url}/webhooks/whatsapp", params=wrong_token).status_code == 403
+
+        wa_id = "15550000099"
+        spec = {"wa_id": wa_id, "name": "Ana", "type": "text", "text": "hola"}
+        body = json.dumps(message_payload(spec, PHONE_NUMBER_ID, DISPLAY_PHONE_NUMBER, new_wamid())).encode()
+
+        def post(secret: str) -> int:
+            headers = {"content-type": "application/json", "x-hub-signature-256": sign(body, secret)}
+            return httpx.post(f"{stack.url}/webhooks/whatsapp", content=body, headers=headers).status_code
+
+        assert post(generated["app_secret"]) == 403  # a signature that does not match
+        assert post("tunnel-app-secret") == 200
+        wait_for(lambda: len(outbox_messages(stack.url, wa_id)) == 1)  # the tutor answered it
+        again = {**spec, "text": "ayuda"}
+        assert httpx.post(f"{stack.url}/dev/simulator/messages", json=again).json()["webhook_status"] == 200
+
+        event: dict[str, Any] = {"object": "event", "id": "evt_tunnel_1", "type": "product.created"}
+        event.update({"created": int(time.time()), "data": {"object": {"object": "product"}}})
+        payload = json.dumps(event)
+
+        def stripe_post(secret: str) -> httpx.Response:
+            headers = {"content-type": "application/json", "stripe-signature": stripe_sign(payload, secret)}
+            return httpx.post(f"{stack.url}/webhooks/stripe", content=payload, headers=headers)
+
+        rejected = stripe_post(generated["stripe_webhook_secret"])
+        assert (rejected.status_code, rejected.json()) == (400, {"error": "bad signature"})
+        assert stripe_post("whsec_tunnel").status_code == 200
+    finally:
+        stack.stop()

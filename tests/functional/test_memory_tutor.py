@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -144,7 +145,8 @@ def test_a_wrong_answer_comes_back_as_a_review_when_the_learner_asks_to_practise
         assert "Repaso" not in body_text(last_reply(graph_emulator))
         say(lambda_context, wamid="wamid.R0b", text="zzz")  # answer that drill (wrong) to clear it
         worker.run_once()
-        conn.execute("UPDATE review_items SET due = now() - interval '1 minute' WHERE id = %s", (item_id,))
+        due = datetime.now(UTC) - timedelta(minutes=1)
+        conn.execute("UPDATE review_items SET due = %s WHERE id = %s", (due, item_id))
     say(lambda_context, wamid="wamid.R1", button=("practice", "Practicar"))
     worker.run_once()
     question = body_text(last_reply(graph_emulator))

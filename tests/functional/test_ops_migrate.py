@@ -24,6 +24,7 @@ from espaluz.config import get_settings
 from espaluz.storage import learners
 from espaluz.storage.commands import learner
 from espaluz.storage.postgres import MIGRATIONS_DIR, close_pools, get_pool, migrate
+from espaluz.storage.redis import RedisClient
 
 ALL_MIGRATIONS = sorted(
     p.name.removesuffix(".sql") for p in Path(MIGRATIONS_DIR).glob("*.sql") if ".rollback" not in p.name
@@ -177,18 +178,20 @@ def test_learner_delete_needs_confirmation_and_an_existing_learner(db_env: str) 
 
 
 def test_learner_delete_also_drops_conversation_state(
-    db_env: str, redis_url: str, monkeypatch: pytest.MonkeyPatch
+    db_env: str, redis_url: str, redis_client: RedisClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from espaluz.storage.redis import get_redis
+    """The CLI builds its own Redis client from REDIS_URL and REDIS_CLUSTER (set by the ``redis_url``
+    fixture): with ESPALUZ_TEST_REDIS=cluster a single-node client would be refused (MOVED)."""
+    from espaluz.tutor.state import StateStore
 
     learner_id = _learner_with_history(db_env, "15550004444")
-    client = get_redis(redis_url)
-    client.set(f"conv:{learner_id}", "{}")
+    key = StateStore.key(learner_id)
+    redis_client.set(key, "{}")
     monkeypatch.setenv("REDIS_URL", redis_url)
     result = CliRunner().invoke(learner, ["delete", "15550004444", "--yes", "--json"])
     assert result.exit_code == 0, result.output
     assert '"conversation_state_deleted": true' in result.output
-    assert client.get(f"conv:{learner_id}") is None
+    assert redis_client.get(key) is None
 
 
 @pytest.mark.parametrize(("behind_proxy", "expected"), [("true", None), ("false", 5)])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -268,7 +269,7 @@ def test_a_billing_notice_is_delivered_once_through_the_send_policy(
     worker.run_once()
     with psycopg.connect(database_url) as conn:
         row = conn.execute(
-            "UPDATE learners SET last_inbound_at = now() - interval '2 days' RETURNING id"
+            "UPDATE learners SET last_inbound_at = %s RETURNING id", (datetime.now(UTC) - timedelta(days=2),)
         ).fetchone()
     assert row is not None
     notice = notice_message(

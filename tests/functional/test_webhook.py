@@ -209,8 +209,8 @@ def test_duplicate_delivery_is_dropped_even_after_the_sqs_window(
     """Duplicate delivery: Meta retries a webhook; the same wamid must not start a second turn."""
     body, headers = signed(load_event("whatsapp_text.json"))
     assert post(body, headers, lambda_context)["statusCode"] == 200
-    # Simulate SQS's 5-minute deduplication window having passed.
-    for key in redis_client.scan_iter("q:inbound:dedup:*"):
+    # Simulate SQS's 5-minute deduplication window having passed (scan_iter covers every cluster node).
+    for key in redis_client.scan_iter(queue.key("dedup:*")):
         redis_client.delete(key)
     assert post(body, headers, lambda_context)["statusCode"] == 200
     assert queue.depth() == 1
@@ -229,9 +229,10 @@ def test_enqueue_failure_answers_503_and_a_retry_succeeds(
     assert queue.depth() == 1
 
 
-def test_redis_down_answers_503(function_env: Any, lambda_context: Any, tmp_path: Any) -> None:
-    """Redis goes away: no 200 without the dedupe check and the enqueue."""
-    function_env(REDIS_URL=f"unix://{tmp_path}/no-such.sock")
+def test_redis_down_answers_503(function_env: Any, lambda_context: Any, redis_down_url: str) -> None:
+    """Redis goes away: no 200 without the dedupe check and the enqueue. (In cluster mode the client
+    fails already when the service is built, as it reads the slot map: still a 503.)"""
+    function_env(REDIS_URL=redis_down_url)
     body, headers = signed(load_event("whatsapp_text.json"))
     assert post(body, headers, lambda_context)["statusCode"] == 503
 
@@ -266,7 +267,19 @@ def test_sqs_adapter_enqueues_to_a_real_fifo_queue(
 def test_healthz(function_env: Any, lambda_context: Any) -> None:
     result = webhook.handler(api_event(method="GET", path="/healthz"), lambda_context)
     assert result["statusCode"] == 200
-    assert json.loads(result["body"]) == {"status": "ok"}
+    assert json.loads(result["body"]) == {"status": "ok", "checks": {"redis": "ok", "queue": "ok"}}
+
+
+def test_healthz_names_what_the_webhook_cannot_reach(
+    function_env: Any, lambda_context: Any, tmp_path: Any
+) -> None:
+    """Faults covered: a health check that says ok while Redis (wamid de-duplication) is unreachable or
+    the queue is not configured, i.e. while every post from Meta would get a 503."""
+    function_env(REDIS_URL=f"unix://{tmp_path}/no-redis.sock", REDIS_CLUSTER="false", QUEUE_URL="")
+    result = webhook.handler(api_event(method="GET", path="/healthz"), lambda_context)
+    assert result["statusCode"] == 503
+    body = json.loads(result["body"])
+    assert body == {"status": "unavailable", "checks": {"redis": "unavailable", "queue": "unavailable"}}
 
 
 # -- POST: hostile bodies and headers (added with the full update models) ----------------------------

@@ -8,6 +8,7 @@ import copy
 import io
 import json
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -18,10 +19,10 @@ import redis
 from espaluz.queue.base import QueueError, QueueMessage
 from espaluz.queue.local import LocalFifoQueue
 from espaluz.queue.sqs import SqsQueue
-from espaluz.whatsapp.inbound import InboundEnvelope, WebhookService, delivery_status
+from espaluz.whatsapp.inbound import InboundEnvelope, WebhookService, delivery_status, seen_key
 from espaluz.whatsapp.models import Message, MessageKind
 from functions.webhook import handler as webhook
-from tests.conftest import APP_SECRET, VERIFY_TOKEN
+from tests.conftest import APP_SECRET, VERIFY_TOKEN, stamped
 from tests.functional.test_webhook import post, signed
 from tests.unit.test_models import CASES, load_update
 
@@ -155,7 +156,9 @@ def test_reaction_then_unreaction_and_the_reverse_both_reach_the_tutor_in_arriva
     """Out-of-order delivery: an un-reaction may arrive before the reaction it removes. Both reach the
     tutor, in arrival order, in one group, each with Meta's timestamp so the tutor can tell which is
     newer."""
-    reaction, unreaction = load_update("reaction.json"), load_update("unreaction.json")
+    now = time.time()
+    reaction = stamped(load_update("reaction.json"), now - 60)
+    unreaction = stamped(load_update("unreaction.json"), now)
     assert deliver(reaction, lambda_context) == 200
     assert deliver(unreaction, lambda_context) == 200
     first = envelopes(queue)
@@ -285,7 +288,7 @@ def test_enqueue_failure_midway_answers_503_and_the_retry_enqueues_each_message_
     payload = many_messages(12)
     assert receive(service, payload) == 503
     assert queue.depth() == 10
-    assert redis_client.exists("wa:seen:wamid.MANY000000000000000000000000000000") == 0
+    assert redis_client.exists(seen_key("wamid.MANY000000000000000000000000000000")) == 0
     assert receive(service, payload) == 200
     assert receive(service, payload) == 200  # and a third, late duplicate
     got = envelopes(queue)

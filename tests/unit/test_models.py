@@ -28,6 +28,7 @@ from espaluz.whatsapp.models import (
     reply_id,
     sender_of,
 )
+from tests.conftest import stamped
 
 UPDATES = Path(__file__).parent.parent / "events" / "updates"
 
@@ -38,8 +39,9 @@ def load_cases() -> dict[str, dict[str, Any]]:
 
 
 def load_update(name: str) -> dict[str, Any]:
+    """An update fixture, its timestamps stamped at run time (``tests.conftest.stamped``)."""
     data: dict[str, Any] = json.loads((UPDATES / name).read_text())
-    return data
+    return stamped(data)
 
 
 CASES = load_cases()

@@ -8,14 +8,19 @@ Skipped when the Node tooling (`make node-deps`) or uv is not installed.
 
 from __future__ import annotations
 
+import importlib
 import json
+import math
 import re
 import subprocess
 import zipfile
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from espaluz.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVERLESS_DIR = ROOT / ".serverless"
@@ -372,11 +377,23 @@ def test_iam_is_least_privilege(template: Template) -> None:
     assert set(s3[0][1]["Action"]) == {"s3:GetObject", "s3:PutObject"}
 
 
+# Offered for new Aurora PostgreSQL clusters as of December 2026 (infra/cloudformation/README.md, Engine
+# version): pgvector 0.8 needs 16.8+, a 0 ACU minimum (auto-pause) 16.3+.
+ENGINE_VERSION = "16.13"
+
+
+def test_engine_version_is_a_current_16_minor_with_pgvector_08_and_auto_pause() -> None:
+    major, minor = (int(part) for part in ENGINE_VERSION.split("."))
+    assert major == 16
+    assert minor >= 8  # pgvector 0.8.0 (iterative scans), which memory retrieval relies on
+    assert minor > 9  # 16.9, the previous pin, is with 16.8 the oldest 16.x line still offered
+
+
 def test_aurora_serverless_v2_postgres16_private_and_encrypted(template: Template) -> None:
     cluster = template["Resources"]["DatabaseCluster"]
     props = cluster["Properties"]
     assert props["Engine"] == "aurora-postgresql"
-    assert props["EngineVersion"].split(".")[0] == "16"
+    assert props["EngineVersion"] == ENGINE_VERSION
     scaling = props["ServerlessV2ScalingConfiguration"]
     assert scaling["MinCapacity"] == {"Ref": "DatabaseMinCapacity"}
     assert float(template["Parameters"]["DatabaseMinCapacity"]["Default"]) == 0  # dev stage: auto-pause
@@ -429,6 +446,10 @@ def test_valkey_serverless_cache_in_private_subnets(template: Template) -> None:
     assert [r["SourceSecurityGroupId"] for r in ingress] == [{"Ref": "FunctionSecurityGroup"}]
     redis_url = json.dumps(function(template, "tutor")["Environment"]["Variables"]["REDIS_URL"])
     assert '"rediss://"' in redis_url  # ElastiCache Serverless speaks TLS only
+    # ...and is always cluster-mode: a single-node client there fails every command across hash slots.
+    assert function(template, "tutor")["Environment"]["Variables"]["REDIS_CLUSTER"] == "true"
+    webhook_cluster = function(template, "webhook")["Environment"]["Variables"]["REDIS_CLUSTER"]
+    assert webhook_cluster == {"Fn::If": ["WebhookInVpc", "true", {"Ref": "AWS::NoValue"}]}
 
 
 def test_audio_bucket_is_private_and_expires(template: Template) -> None:
@@ -521,3 +542,205 @@ def test_interface_endpoints_are_optional_and_s3_gateway_is_not(template: Templa
     interface = [e for e in endpoints.values() if e["Properties"]["VpcEndpointType"] == "Interface"]
     assert len(interface) == 2
     assert all(e["Condition"] == "UseInterfaceEndpoints" for e in interface)
+
+
+# --- Deployment fixes (issue 13): alarm topic key, cache and database alarms, sizing -----------------------
+
+
+def serverless_params() -> dict[str, dict[str, Any]]:
+    """`params:` of serverless.yml, per stage (the packaged template holds the dev stage's only)."""
+    yaml = importlib.import_module("yaml")  # cfn-lint's dependency; no type stubs installed
+    params: dict[str, dict[str, Any]] = yaml.safe_load((ROOT / "serverless.yml").read_text())["params"]
+    return params
+
+
+def stage_params(stage: str) -> dict[str, Any]:
+    params = serverless_params()
+    return params["default"] | params.get(stage, {})
+
+
+def test_alarm_topic_is_encrypted_with_a_key_cloudwatch_may_use(template: Template) -> None:
+    """CloudWatch cannot publish to a topic under the AWS-managed key (alias/aws/sns): the topic has its
+    own key, whose policy lets the account administer it and CloudWatch, for this stage's alarms only,
+    encrypt notifications."""
+    topic = template["Resources"]["AlarmTopic"]["Properties"]
+    assert topic["KmsMasterKeyId"] != "alias/aws/sns"
+    key_id = logical_id(topic["KmsMasterKeyId"])
+    key = template["Resources"][key_id]
+    assert key["Type"] == "AWS::KMS::Key"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    statements = key["Properties"]["KeyPolicy"]["Statement"]
+    assert all(s["Effect"] == "Allow" for s in statements)
+    (admin,) = [s for s in statements if "AWS" in s["Principal"]]
+    assert admin["Principal"]["AWS"]["Fn::Join"][1][-1] == ":root"
+    assert {"Ref": "AWS::AccountId"} in admin["Principal"]["AWS"]["Fn::Join"][1]
+    assert admin["Action"] == "kms:*"
+    (cloudwatch,) = [s for s in statements if s["Principal"].get("Service") == "cloudwatch.amazonaws.com"]
+    assert len(statements) == 2  # nobody else
+    assert set(as_list(cloudwatch["Action"])) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    condition = cloudwatch["Condition"]
+    assert condition["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+    source_arn = condition["ArnLike"]["aws:SourceArn"]["Fn::Join"][1]
+    assert ":cloudwatch:" in source_arn
+    prefix = f"espaluz-{STAGE}-"
+    assert source_arn[-1] == f":alarm:{prefix}*"
+    # The condition names alarms by prefix: every alarm of the stack must carry it, or it goes unheard.
+    for name, alarm in resources(template, "AWS::CloudWatch::Alarm").items():
+        assert alarm["Properties"]["AlarmName"].startswith(prefix), name
+    (alias,) = resources(template, "AWS::KMS::Alias").values()
+    assert alias["Properties"]["TargetKeyId"] == {"Ref": key_id}
+    assert alias["Properties"]["AliasName"] == f"alias/espaluz-{STAGE}-alarms"
+
+
+def metric_stats(alarm: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A metric-math alarm's MetricStat entries by id."""
+    return {m["Id"]: m["MetricStat"] for m in alarm["Metrics"] if "MetricStat" in m}
+
+
+def named(stat: dict[str, Any]) -> tuple[str, str]:
+    return stat["Metric"]["Namespace"], stat["Metric"]["MetricName"]
+
+
+def expression(alarm: dict[str, Any]) -> str:
+    (returned,) = [m for m in alarm["Metrics"] if m.get("ReturnData")]
+    return str(returned["Expression"])
+
+
+def test_cache_and_database_alarms_watch_the_sized_limits(template: Template) -> None:
+    alarms = {name: res["Properties"] for name, res in resources(template, "AWS::CloudWatch::Alarm").items()}
+    topic = [{"Ref": "AlarmTopic"}]
+    cache_dims = [{"Name": "clusterId", "Value": {"Ref": "Cache"}}]
+    db_dims = [{"Name": "DBClusterIdentifier", "Value": {"Ref": "DatabaseCluster"}}]
+    params = stage_params(STAGE)
+    names = (
+        "CacheThrottledAlarm",
+        "CacheEvictionsAlarm",
+        "CacheStorageAlarm",
+        "CacheEcpuAlarm",
+        "DatabaseConnectionsAlarm",
+        "DatabaseCapacityAlarm",
+    )
+    for name in names:
+        assert alarms[name]["AlarmActions"] == topic, name
+        assert alarms[name]["OKActions"] == topic, name
+        assert alarms[name]["ComparisonOperator"] == "GreaterThanThreshold", name
+    for name, metric in (("CacheThrottledAlarm", "ThrottledCmds"), ("CacheEvictionsAlarm", "Evictions")):
+        alarm = alarms[name]
+        assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/ElastiCache", metric)
+        assert alarm["Statistic"] == "Sum"
+        assert alarm["Dimensions"] == cache_dims
+        assert alarm["Threshold"] == 0  # any throttled command or evicted key
+    limits = template["Resources"]["Cache"]["Properties"]["CacheUsageLimits"]
+    assert limits["DataStorage"]["Maximum"] == params["cacheMaxDataGb"]
+    assert limits["ECPUPerSecond"]["Maximum"] == params["cacheMaxEcpuPerSecond"]
+    storage = alarms["CacheStorageAlarm"]
+    (stat,) = metric_stats(storage).values()
+    assert named(stat) == ("AWS/ElastiCache", "BytesUsedForCache")
+    assert stat["Metric"]["Dimensions"] == cache_dims
+    assert expression(storage) == f"100 * bytes / ({limits['DataStorage']['Maximum']} * 1000000000)"
+    assert storage["Threshold"] == params["cacheAlarmPercent"]
+    ecpu = alarms["CacheEcpuAlarm"]
+    (stat,) = metric_stats(ecpu).values()
+    assert named(stat) == ("AWS/ElastiCache", "ElastiCacheProcessingUnits")
+    assert stat["Metric"]["Dimensions"] == cache_dims
+    assert (stat["Stat"], stat["Period"]) == ("Sum", 60)
+    assert expression(ecpu) == f"100 * (ecpu / 60) / {limits['ECPUPerSecond']['Maximum']}"
+    assert ecpu["Threshold"] == params["cacheAlarmPercent"]
+    connections = alarms["DatabaseConnectionsAlarm"]
+    (stat,) = metric_stats(connections).values()
+    assert named(stat) == ("AWS/RDS", "DatabaseConnections")
+    assert stat["Metric"]["Dimensions"] == db_dims
+    mapping = next(iter(resources(template, "AWS::Lambda::EventSourceMapping").values()))["Properties"]
+    budget = f"({mapping['ScalingConfig']['MaximumConcurrency']} + {params['databaseOtherConnections']})"
+    assert expression(connections) == f"100 * connections / {budget}"
+    assert connections["Threshold"] == params["databaseConnectionsAlarmPercent"]
+    capacity = alarms["DatabaseCapacityAlarm"]
+    assert (capacity["Namespace"], capacity["MetricName"]) == ("AWS/RDS", "ACUUtilization")
+    assert capacity["Dimensions"] == db_dims
+    assert capacity["Threshold"] == params["databaseAcuAlarmPercent"]
+    assert capacity["TreatMissingData"] == "notBreaching"  # a paused dev database reports nothing
+
+
+# Sizing inputs, as infra/cloudformation/README.md (Sizing) states them. Bytes per key were measured on a
+# redis-server with the same commands and TTLs; Valkey stores keys more compactly.
+LEARNERS = 100_000
+MESSAGES_PER_LEARNER_DAY = 50  # each a turn, answered with one merged reply
+PEAK_HOUR_SHARE = Fraction(15, 100)
+TURN_SECONDS = 2  # README: a 1 GB tutor turn of ~2 s
+CONCURRENCY_HEADROOM = Fraction(3, 2)
+DEDUPE_DAYS = 7  # Meta retries an undelivered webhook for up to 7 days
+SEEN_BYTES, STATUS_BYTES, STATE_BYTES, PACE_BYTES = 160, 250, 2048, 170
+OTHER_BYTES = 10**9  # LLM cache, held messages, late corrections (bounded by topics and learners)
+STORAGE_HEADROOM = Fraction(3, 2)
+GB = 10**9  # as ElastiCache counts its usage limit
+# ECPUs a turn: 1 per small command, 2 per ~1-2 KB value, 3 per Lua script (billed by vCPU time).
+ECPUS_PER_TURN = {
+    "webhook: GET + SET of the wamid": 2,
+    "webhook: 3 delivery statuses x EVAL": 9,
+    "tutor: state GET + SET (~1-2 KB)": 4,
+    "tutor: pace slot EVAL": 3,
+    "tutor: token bucket EVAL": 3,
+    "tutor: held LRANGE": 1,
+    "tutor: late corrections LRANGE + DEL": 2,
+    "tutor: LLM cache GET (+ occasional SET)": 3,
+}
+ECPU_HEADROOM = 2
+
+
+def planned_sizing() -> dict[str, Any]:
+    turns_per_day = LEARNERS * MESSAGES_PER_LEARNER_DAY
+    peak_turns_per_second = Fraction(turns_per_day) * PEAK_HOUR_SHARE / 3600
+    busy_tutors = peak_turns_per_second * TURN_SECONDS
+    stored = turns_per_day * DEDUPE_DAYS * (SEEN_BYTES + STATUS_BYTES)
+    stored += LEARNERS * (STATE_BYTES + PACE_BYTES) + OTHER_BYTES
+    ecpus_per_turn = math.ceil(sum(ECPUS_PER_TURN.values()) / 10) * 10  # 27, rounded up to 30
+    peak_ecpu = peak_turns_per_second * ecpus_per_turn
+    return {
+        "peak_turns_per_second": peak_turns_per_second,
+        "busy_tutors": busy_tutors,
+        "tutorMaxConcurrency": math.ceil(busy_tutors * CONCURRENCY_HEADROOM),
+        "stored_bytes": stored,
+        "cacheMaxDataGb": math.ceil(Fraction(stored) * STORAGE_HEADROOM / GB),
+        "peak_ecpu": peak_ecpu,
+        "cacheMaxEcpuPerSecond": math.ceil(peak_ecpu * ECPU_HEADROOM),
+    }
+
+
+def test_prod_is_sized_for_100k_learners() -> None:
+    """prod's ceilings follow from the stated inputs (208 turns/s at the peak: 625 tutors, 24 GB,
+    12,500 ECPU/s), and each alarm fires past the plan but before its limit bites."""
+    plan = planned_sizing()
+    prod = stage_params("prod")
+    for name in ("tutorMaxConcurrency", "cacheMaxDataGb", "cacheMaxEcpuPerSecond"):
+        assert prod[name] == plan[name], name
+    assert (plan["tutorMaxConcurrency"], plan["cacheMaxDataGb"], plan["cacheMaxEcpuPerSecond"]) == (
+        625,
+        24,
+        12_500,
+    )
+    assert 2 <= prod["tutorMaxConcurrency"] <= 1000  # the SQS event source's maximumConcurrency range
+    # Alarms: above the planned steady state / peak, below the ceiling.
+    cache_alarm = Fraction(prod["cacheAlarmPercent"], 100)
+    assert plan["stored_bytes"] < cache_alarm * prod["cacheMaxDataGb"] * GB
+    assert plan["peak_ecpu"] < cache_alarm * prod["cacheMaxEcpuPerSecond"]
+    budget = prod["tutorMaxConcurrency"] + prod["databaseOtherConnections"]
+    planned_connections = plan["busy_tutors"] + prod["databaseOtherConnections"]
+    assert planned_connections < Fraction(prod["databaseConnectionsAlarmPercent"], 100) * budget < budget
+    # Aurora PostgreSQL's max_connections, LEAST(memory / 9531392, 5000), from the maximum ACUs (2 GiB each).
+    max_connections = min(prod["databaseMaxCapacity"] * 2 * 1024**3 // 9_531_392, 5000)
+    assert budget < max_connections / 2  # room for operators, RDS Proxy pinning, a redeploy's overlap
+    # dev stays small.
+    dev = stage_params("dev")
+    assert dev["tutorMaxConcurrency"] <= 10
+    assert dev["cacheMaxDataGb"] <= 1
+    assert dev["cacheMaxEcpuPerSecond"] <= 5000
+
+
+def test_dedupe_ttl_is_metas_retry_horizon(template: Template) -> None:
+    """Meta retries an undelivered webhook for up to 7 days: wamids (and delivery statuses) are remembered
+    exactly that long, in the deployed webhook and in the settings' default."""
+    seven_days = DEDUPE_DAYS * 24 * 3600
+    assert Settings.model_fields["dedupe_ttl_seconds"].default == seven_days
+    for stage in ("dev", "prod"):
+        assert stage_params(stage)["dedupeTtlSeconds"] == seven_days, stage
+    assert function(template, "webhook")["Environment"]["Variables"]["DEDUPE_TTL_SECONDS"] == str(seven_days)

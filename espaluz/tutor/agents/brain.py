@@ -47,13 +47,12 @@ from espaluz.whatsapp.outgoing import Button
 if TYPE_CHECKING:
     from uuid import UUID
 
-    import redis
-
     from espaluz.config import Settings
     from espaluz.llm.cache import ExplanationCache
     from espaluz.llm.types import Provider, Usage
     from espaluz.spanish.drills import Drill
     from espaluz.storage.learners import Learner
+    from espaluz.storage.redis import RedisClient
     from espaluz.tutor.state import ConversationState
 
 logger = logging.getLogger(__name__)
@@ -66,7 +65,6 @@ FOLLOW_UP = (
 INTENT_SECONDS = 1.2  # the intent call's share of the deadline: it only decides the route
 
 CONVERSATION_INTENTS = ("conversation", "other")
-ENRICHMENT_PREFIX = "brain:late:"
 ENRICHMENT_TTL_SECONDS = 24 * 3600
 ENRICHMENT_GRACE_SECONDS = 10.0
 SAFE_REPLY = "¡Gracias por tu mensaje! ¿Practicamos un poco? Escribe *practicar* para un ejercicio."
@@ -111,6 +109,12 @@ class BrainAnswer:
         return self.source == "engine"
 
 
+def enrichment_key(learner_id: UUID) -> str:
+    """Late corrections waiting for the learner's next answer; under the learner's hash tag, like every
+    key of one learner (``conv:{<learner id>}``, ``wa:{<learner id>}:held``)."""
+    return f"brain:{{{learner_id}}}:late"
+
+
 def key_note(missing: list[str], intent_name: str) -> str:
     """A short bilingual line on what a key would add (for answers given without one)."""
     es, en = _KEY_GAIN.get(intent_name, _KEY_GAIN["other"])
@@ -142,7 +146,7 @@ class TutorBrain:
         self._late: deque[tuple[UUID, Usage]] = deque()
 
     @classmethod
-    def from_settings(cls, settings: Settings, redis_client: redis.Redis[bytes] | None = None) -> TutorBrain:
+    def from_settings(cls, settings: Settings, redis_client: RedisClient | None = None) -> TutorBrain:
         """Providers from the keys in ``settings``; the explanation cache when a Redis client is given."""
         from espaluz.llm.cache import ExplanationCache
 
@@ -327,9 +331,12 @@ class TutorBrain:
         if not note.correction or note.correction.strip() == text.strip():
             return
         line = f"✏️ *{note.correction}*" + (f"\n_{note.explanation}_" if note.explanation else "")
-        key = f"{ENRICHMENT_PREFIX}{learner_id}"
+        key = enrichment_key(learner_id)
         try:
-            self.cache.redis.pipeline().rpush(key, line).expire(key, ENRICHMENT_TTL_SECONDS).execute()
+            pipe = self.cache.redis.pipeline(transaction=True)  # one key: a valid MULTI in a cluster too
+            pipe.rpush(key, line)
+            pipe.expire(key, ENRICHMENT_TTL_SECONDS)
+            pipe.execute()
         except Exception:  # Redis gone: the enrichment is lost, the turn was answered anyway
             logger.warning("late correction not kept", extra={"learner_id": str(learner_id)})
 
@@ -337,9 +344,15 @@ class TutorBrain:
         """Corrections that missed earlier turns, oldest first, removed as they are taken."""
         if self.cache is None:
             return []
-        key = f"{ENRICHMENT_PREFIX}{learner_id}"
+        key = enrichment_key(learner_id)
         try:
-            raws, _ = self.cache.redis.pipeline().lrange(key, 0, -1).delete(key).execute()
+            # Read and delete in one MULTI (explicit: the cluster client's pipelines are not transactions
+            # by default), so a correction pushed in between is not deleted unread. Not chained: the
+            # cluster pipeline's ``delete`` returns None.
+            pipe = self.cache.redis.pipeline(transaction=True)
+            pipe.lrange(key, 0, -1)
+            pipe.delete(key)
+            raws, _ = pipe.execute()
         except Exception:
             return []
         return [raw.decode() for raw in raws]

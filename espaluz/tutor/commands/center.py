@@ -49,10 +49,10 @@ from espaluz.whatsapp.outgoing import Button, Reply
 if TYPE_CHECKING:
     from uuid import UUID
 
-    import redis
     from psycopg_pool import ConnectionPool
 
     from espaluz.storage.learners import Learner
+    from espaluz.storage.redis import RedisClient
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ class CommandCenter:
     def __init__(
         self,
         pool: ConnectionPool,
-        redis_client: redis.Redis[bytes] | None = None,
+        redis_client: RedisClient | None = None,
         *,
         rng: random.Random | None = None,
         onboarding: bool = True,
@@ -427,7 +427,7 @@ def onboarding_passthrough() -> frozenset[str]:
     return PASSTHROUGH | STOP_WORDS | START_WORDS
 
 
-def build_commands(settings: Any, pool: ConnectionPool, redis_client: redis.Redis[bytes]) -> CommandCenter:
+def build_commands(settings: Any, pool: ConnectionPool, redis_client: RedisClient) -> CommandCenter:
     """The command center the tutor processor runs before the orchestrator; onboarding follows the
     ``TUTOR_ONBOARDING`` setting."""
     return CommandCenter(pool, redis_client, onboarding=bool(settings.tutor_onboarding))
