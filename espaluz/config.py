@@ -60,11 +60,16 @@ class Settings(BaseModel):
         description="Graph API base URL; the local stack points it at its emulator.",
     )
     webhook_max_body_bytes: int = 1_000_000
+    whatsapp_graph_timeout_seconds: float = Field(
+        3.0, gt=0, description="Each Graph API request of the tutor (per-turn budget: tutor/batch.py)."
+    )
     # Send policy (espaluz.whatsapp.sender)
     whatsapp_rate_per_second: float = Field(80.0, description="Token bucket per business number.")
     whatsapp_learner_interval_seconds: float = Field(6.0, description="At most one message per learner.")
-    whatsapp_send_max_wait_seconds: float = Field(20.0, description="Longer waits defer to the queue.")
-    whatsapp_send_max_attempts: int = 4
+    whatsapp_send_max_wait_seconds: float = Field(
+        12.0, description="Longer waits defer to the queue (a part of the per-turn budget: tutor/batch.py)."
+    )
+    whatsapp_send_max_attempts: int = Field(3, description="Graph calls per message (per-turn budget).")
     whatsapp_send_backoff_seconds: float = Field(0.5, description="First retry delay; doubles per attempt.")
     whatsapp_outside_window: Literal["template", "hold"] = Field(
         "template", description="Outside the 24 h window: send the template and hold the content, or hold."
@@ -143,8 +148,18 @@ class Settings(BaseModel):
     voice_max_bytes: int = Field(16 * 1024 * 1024, description="Larger voice notes are refused politely.")
     voice_max_seconds: float = Field(120.0, description="Longer voice notes are refused politely.")
     voice_groq_model: str = "whisper-large-v3-turbo"
-    voice_groq_timeout_seconds: float = Field(10.0, description="Deadline of one Groq transcription.")
-    voice_modal_timeout_seconds: float = Field(60.0, description="Deadline of one Modal assessment.")
+    voice_groq_timeout_seconds: float = Field(
+        3.0, description="Deadline of one Groq transcription (clips under 5 s; no SDK retry)."
+    )
+    voice_modal_timeout_seconds: float = Field(
+        15.0, le=25.0, description="Deadline of one Modal assessment; the call is cancelled past it."
+    )
+    voice_download_attempts: int = Field(
+        2, ge=1, description="Tries to fetch a voice note in a turn (a fresh URL each: one may expire)."
+    )
+    voice_deadline_seconds: float = Field(
+        18.0, gt=0, description="Download and recognition of one voice note, fallbacks included."
+    )
     voice_tts: Literal["espeak", "polly"] = Field("espeak", description="Model pronunciation voice.")
     polly_voice_latam: str = Field("Mia", description="Amazon Polly neural voice for Latin American Spanish.")
     polly_voice_spain: str = Field("Lucia", description="Amazon Polly neural voice for Spain.")
@@ -183,6 +198,19 @@ class Settings(BaseModel):
     tutor_timeout_seconds: float = Field(
         60.0, gt=0, description="The tutor's Lambda timeout as the local stack enforces it (serverless.yml)."
     )
+    local_dlq_retention_seconds: int = Field(
+        345_600,
+        gt=0,
+        description="How long the local queue keeps a dead letter: SQS's default retention (4 days), so "
+        "the local stack holds learners' messages no longer than production does.",
+    )
+    tutor_retry_visibility_seconds: float = Field(
+        15.0,
+        ge=0,
+        description="A retryable failure's message is visible again this soon (ChangeMessageVisibility) "
+        "instead of after the queue's visibility timeout; tutor/batch.py.",
+    )
+    tutor_retry_jitter_seconds: float = Field(5.0, ge=0, description="Plus or minus this, at random.")
     conversation_ttl_seconds: int = Field(
         24 * 3600, description="Conversation state follows the 24 h window."
     )

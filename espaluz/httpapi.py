@@ -11,9 +11,65 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+# Levels of objects and arrays a webhook body may nest. Meta's payloads nest about 12 levels and Stripe's
+# events about 10; pydantic's JSON parser (the tutor reads its queue with it) stops at about 200, and
+# Python's own recursion at about 1,000. Deeper is not from Meta or Stripe: 400.
+MAX_DEPTH = 64
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class TooDeep(ValueError):
+    """A document nested deeper than ``MAX_DEPTH``."""
+
+
+def clean_text(value: str) -> str:
+    """``value`` without NUL characters and with each lone surrogate replaced by U+FFFD: text that
+    Postgres (``text`` refuses NUL), psycopg, Redis and JSON encoders (UTF-8 refuses lone surrogates) all
+    accept. Clean text comes back unchanged, so applying it twice is harmless."""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    if value.isascii() or not _SURROGATE.search(value):
+        return value
+    # Through UTF-16: a high and a low surrogate that stand next to each other form their character
+    # again; any other surrogate becomes U+FFFD.
+    return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def clean_document(node: Any, max_depth: int = MAX_DEPTH) -> Any:
+    """A JSON document with every string, keys included, passed through ``clean_text``. Raises
+    ``TooDeep`` beyond ``max_depth`` levels of objects and arrays; the recursion is bounded by that
+    limit, so it never reaches Python's."""
+
+    def walk(item: Any, depth: int) -> Any:
+        if isinstance(item, str):
+            return clean_text(item)
+        if isinstance(item, dict | list):
+            if depth >= max_depth:
+                raise TooDeep(f"nested deeper than {max_depth} levels")
+            if isinstance(item, list):
+                return [walk(v, depth + 1) for v in item]
+            return {clean_text(str(k)): walk(v, depth + 1) for k, v in item.items()}
+        return item
+
+    return walk(node, 0)
+
+
+def json_body(body: bytes | str) -> Any:
+    """The JSON document of a webhook body, cleaned (``clean_document``). Raises ``ValueError`` when it
+    is not JSON (malformed, not UTF-8, nested beyond the parser's own depth) and ``TooDeep`` (a
+    ``ValueError`` too) beyond ``MAX_DEPTH``: both are the sender's fault, a 400."""
+    try:
+        document = json.loads(body)
+    except RecursionError as exc:
+        raise TooDeep("nested beyond the JSON parser's depth") from exc
+    except UnicodeError as exc:
+        raise ValueError("body is not UTF-8") from exc
+    return clean_document(document)
 
 
 @dataclass(frozen=True, slots=True)

@@ -279,9 +279,16 @@ class GraphEmulator:
         return [i for i in self.outbox() if i["kind"] == "message"]
 
     def fail_next(
-        self, code: int, status: int = 400, count: int = 1, message: str = "injected", on: str = "send"
+        self,
+        code: int,
+        status: int = 400,
+        count: int = 1,
+        message: str = "injected",
+        on: str = "send",
+        after: int = 0,
     ) -> None:
-        spec = {"code": code, "status": status, "count": count, "message": message, "on": on}
+        """The next ``count`` calls to ``on`` fail with Meta's error ``code``, once ``after`` succeeded."""
+        spec = {"code": code, "status": status, "count": count, "message": message, "on": on, "after": after}
         httpx.post(f"{self.base_url}/dev/emulator/failures", json=spec).raise_for_status()
 
 
@@ -378,7 +385,9 @@ def function_env(
 def lambda_context() -> Any:
     from espaluz.dev.gateway import LambdaContext
 
-    return LambdaContext("test-function")
+    # The tutor's timeout (serverless.yml tutorTimeout): its handler takes a batch's records only while
+    # the remaining time holds one more turn's budget (espaluz/tutor/batch.py), about 48 s.
+    return LambdaContext("test-function", timeout_s=60.0)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -34,6 +34,17 @@ def espaluz_command() -> str:
     return str(beside_python if beside_python.exists() else REPO / ".venv" / "bin" / "espaluz")
 
 
+def subprocess_clock() -> float:
+    """The clock an ``espaluz dev`` subprocess runs on: the real one, also while this test process runs
+    ahead in time (``ESPALUZ_TEST_DAYS_AHEAD``, tests/conftest.py). What the test signs or stamps for the
+    stack to check against its own clock (a Stripe signature's timestamp) takes its time from here."""
+    import time_machine
+
+    if time_machine.escape_hatch.is_travelling():
+        return time_machine.escape_hatch.time.time()
+    return time.time()
+
+
 def stack_env(data_dir: Path) -> dict[str, str]:
     wiring = {"DATABASE_URL", "REDIS_URL", "REDIS_CLUSTER", "QUEUE_URL"}  # the stack embeds its own
     env = {k: v for k, v in os.environ.items() if k not in wiring}

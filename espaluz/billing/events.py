@@ -1,7 +1,16 @@
 """Stripe webhook events: verified, recorded, applied once, in any order.
 
 - Verification: ``Stripe-Signature`` over the raw body with Stripe's scheme (``t=..,v1=HMAC-SHA256``),
-  300 s tolerance, by the ``stripe`` package's own ``WebhookSignature.verify_header``.
+  by the ``stripe`` package's own ``WebhookSignature.verify_header``, with a 300 s tolerance both ways:
+  the package refuses only timestamps too far in the past, so a timestamp more than 300 s ahead of our
+  clock is refused here (a signature minted for later is as replayable as an old one).
+- Signed but pathological bodies never get a 5xx, which Stripe retries for three days before disabling
+  the endpoint. Not a Stripe event, 400, nothing recorded: not JSON, nested deeper than
+  ``httpapi.MAX_DEPTH``, or an event id or type outside Stripe's alphabet (printable ASCII, no spaces, at
+  most 255 characters: a NUL or lone surrogate there is not Stripe's, and Postgres would refuse it).
+  Stripe's event but unusable, 200, recorded and ignored with a warning: a subscription event whose object
+  has no id (Stripe will never send another version of it; a retry cannot help). Every other string is
+  cleaned (``httpapi.clean_text``: NUL removed, lone surrogates replaced) before it reaches Postgres.
 - Exactly once: the event id is inserted in the same transaction as its effect, so a crash in the middle
   rolls both back (answer 500, Stripe retries) and the retry applies the event once; a repeat of an applied
   event gets 200 and changes nothing.
@@ -17,6 +26,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -33,7 +44,7 @@ from espaluz.billing.entitlements import (
 )
 from espaluz.billing.plans import FREE, PREMIUM, Catalog
 from espaluz.billing.stripe_client import PaymentsError
-from espaluz.httpapi import Request, Response
+from espaluz.httpapi import Request, Response, TooDeep, clean_document
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -50,6 +61,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SIGNATURE_TOLERANCE_SECONDS = 300
+# Stripe's ids ("evt_1Q...", "sub_...") and event types ("customer.subscription.updated").
+_STRIPE_ID = re.compile(r"[!-~]{1,255}")
 PAID_PLAN = PREMIUM
 
 
@@ -86,6 +99,7 @@ class StripeWebhookService:
         *,
         notify: Notify | None = None,
         portal_return_url: str = "https://wa.me/",
+        clock: Callable[[], float] = time.time,
     ) -> None:
         from espaluz.config import Settings
 
@@ -95,6 +109,7 @@ class StripeWebhookService:
         self.catalog = catalog or Catalog.from_settings(Settings())
         self.notify = notify
         self.portal_return_url = portal_return_url
+        self.clock = clock
 
     def receive(self, request: Request) -> Response:
         header = request.header("stripe-signature")
@@ -112,8 +127,15 @@ class StripeWebhookService:
             return Response.error(400, "body is not UTF-8")
         except stripe.SignatureVerificationError:
             return Response.error(400, "bad signature")
+        ahead = _signed_at(header) - self.clock()
+        if ahead > SIGNATURE_TOLERANCE_SECONDS:
+            logger.warning("stripe signature from the future refused", extra={"ahead_s": int(ahead)})
+            return Response.error(400, "bad signature")
         try:
             event, obj = _parse_event(payload)
+        except TooDeep:
+            logger.warning("stripe event nested too deep refused")
+            return Response.error(400, "body nested too deep")
         except (ValueError, KeyError, TypeError, OverflowError, OSError):
             return Response.error(400, "body is not a Stripe event")
         if self.payments is None:
@@ -180,14 +202,33 @@ class StripeWebhookService:
         return messages.subscription_ended(self.catalog)
 
 
+def _signed_at(header: str) -> int:
+    """The ``t=`` of a ``Stripe-Signature`` that ``verify_header`` accepted (the last one, as the
+    ``stripe`` package reads it)."""
+    return int(dict(item.split("=", 1) for item in header.split(",") if "=" in item)["t"])
+
+
+def _stripe_id(value: Any) -> str:
+    """``value`` when it is an id as Stripe writes them, else "" (absent, not a string, or text no
+    Stripe id holds)."""
+    return value if isinstance(value, str) and _STRIPE_ID.fullmatch(value) else ""
+
+
 def _parse_event(payload: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The event and its ``data.object``; raises on anything that is not a Stripe event."""
-    event = json.loads(payload)
-    if not isinstance(event, dict) or event.get("object") != "event":
+    """The event, cleaned (``httpapi.clean_document``), and its ``data.object``. Raises ``TooDeep``
+    beyond ``httpapi.MAX_DEPTH`` and another ``ValueError`` (or KeyError, TypeError, OverflowError) on
+    anything else that is not a Stripe event; the id and type are checked before cleaning, as text that
+    needs cleaning there is not Stripe's."""
+    try:
+        raw = json.loads(payload)
+    except RecursionError as exc:
+        raise TooDeep("nested beyond the JSON parser's depth") from exc
+    if not isinstance(raw, dict) or raw.get("object") != "event":
         raise ValueError("not an event")
     for key in ("id", "type"):
-        if not isinstance(event.get(key), str) or not event[key]:
-            raise ValueError(f"event without {key}")
+        if not _stripe_id(raw.get(key)):
+            raise ValueError(f"event without a Stripe {key}")
+    event: dict[str, Any] = clean_document(raw)
     event["created_at"] = datetime.fromtimestamp(int(event["created"]), UTC)
     obj = event["data"]["object"]
     if not isinstance(obj, dict):
@@ -214,9 +255,20 @@ def _sync(ctx: _Ctx, subscription_id: str, learner_hint: UUID | None = None) -> 
 
 
 def _id_of(value: Any) -> str:
-    if isinstance(value, dict):
-        return str(value.get("id") or "")
-    return str(value or "")
+    """The id of a reference that is either an id or an expanded object; "" when there is none."""
+    return _stripe_id(value.get("id") if isinstance(value, dict) else value)
+
+
+def _object_id(ctx: _Ctx) -> str:
+    """The id of the event's object; "" (and a warning) when it has none: Stripe will never send this
+    event otherwise, so it is acknowledged and ignored rather than failed for three days of retries."""
+    object_id = _stripe_id(ctx.obj.get("id"))
+    if not object_id:
+        logger.warning(
+            "subscription event without an object id ignored",
+            extra={"event_id": ctx.event_id, "type": ctx.event["type"]},
+        )
+    return object_id
 
 
 def _checkout_completed(ctx: _Ctx) -> list[Notice]:
@@ -243,7 +295,8 @@ def _checkout_completed(ctx: _Ctx) -> list[Notice]:
 
 
 def _subscription_event(ctx: _Ctx) -> list[Notice]:
-    change = _sync(ctx, str(ctx.obj["id"]))
+    subscription_id = _object_id(ctx)
+    change = _sync(ctx, subscription_id) if subscription_id else None
     if change is None:
         return []
     if (
@@ -286,7 +339,8 @@ def _invoice_failed(ctx: _Ctx) -> list[Notice]:
 
 
 def _trial_will_end(ctx: _Ctx) -> list[Notice]:
-    change = _sync(ctx, str(ctx.obj["id"]))
+    subscription_id = _object_id(ctx)
+    change = _sync(ctx, subscription_id) if subscription_id else None
     return [Notice(change.learner_id, "trial_ending", change.customer_id)] if change else []
 
 
@@ -317,7 +371,7 @@ def build_service(settings: Settings, notify: Notify | None = None) -> StripeWeb
             from espaluz.storage.redis import get_redis
 
             redis_client = get_redis(settings.redis_url, cluster=settings.redis_cluster)
-        notify = QueueNotifier(queue_from_url(settings.queue_url, redis_client))
+        notify = QueueNotifier(queue_from_url(settings.queue_url, redis_client), pool)
     elif notify is None:
         logger.warning("QUEUE_URL is not set: billing notices will not be sent")
     return StripeWebhookService(

@@ -6,7 +6,8 @@ kept in order (the "outbox", ``GET /dev/outbox``) in Redis, so the simulator pag
 can assert on it. Media uploads are kept on disk; media URLs expire after five minutes like Meta's.
 
 Failure injection (``POST /dev/emulator/failures``) makes the next sends answer with a given Meta error,
-for tests of retry and fallback paths.
+for tests of retry and fallback paths; ``after`` lets that many calls succeed first (the second message
+of a reply fails, not the first).
 """
 
 from __future__ import annotations
@@ -92,15 +93,21 @@ class EmulatorStore:
             self.url_secret.encode(), f"{media_id}:{expires}".encode(), hashlib.sha256
         ).hexdigest()
 
-    def add_failures(self, status: int, code: int, count: int, message: str, on: str = "send") -> None:
-        """Queue ``count`` failures for the next calls to an endpoint: ``send`` or ``download``."""
+    def add_failures(
+        self, status: int, code: int, count: int, message: str, on: str = "send", after: int = 0
+    ) -> None:
+        """Queue ``count`` failures for the next calls to an endpoint (``send`` or ``download``), once
+        ``after`` calls have succeeded."""
+        for _ in range(after):
+            self.redis.rpush(f"{FAILURES_KEY}:{on}", json.dumps({"pass": True}))
         for _ in range(count):
             spec = {"status": status, "code": code, "message": message}
             self.redis.rpush(f"{FAILURES_KEY}:{on}", json.dumps(spec))
 
     def next_failure(self, on: str = "send") -> dict[str, Any] | None:
         raw = self.redis.lpop(f"{FAILURES_KEY}:{on}")
-        return json.loads(raw) if raw else None
+        spec: dict[str, Any] | None = json.loads(raw) if raw else None
+        return None if spec is None or spec.get("pass") else spec
 
     def set_templates(self, templates: list[dict[str, Any]]) -> None:
         """What ``GET /{waba_id}/message_templates`` answers (each: name, language, status, category)."""
@@ -305,6 +312,7 @@ def graph_router(store: EmulatorStore) -> APIRouter:
             int(spec.get("count", 1)),
             str(spec.get("message", "injected failure")),
             str(spec.get("on", "send")),
+            int(spec.get("after", 0)),
         )
         return JSONResponse({"queued": int(spec.get("count", 1))})
 

@@ -26,6 +26,14 @@ does where a learner waiting for a reply would notice:
   redelivery finds the turn ``sending``/``answered`` and acknowledges it without a reply, or finds it
   ``claimed`` and takes the claim over, after which the late thread's move to ``sending`` fails and it
   stops without sending.
+- The clock inside the batch (espaluz/tutor/batch.py). Because the ``LambdaContext`` counts down, the
+  handler's own budget logic runs unchanged here: it stops taking records when the remaining time cannot
+  hold one more turn and reports the rest failed. What the handler asks of SQS's
+  ``ChangeMessageVisibility`` for a failed record (its local stand-in,
+  ``espaluz.tutor.batch.LOCAL_VISIBILITY``) becomes the group's retry delay: the shortened visibility of
+  a retryable failure (``TUTOR_RETRY_VISIBILITY_SECONDS``, with its jitter), 0 for records not taken. A
+  failure that asked for nothing waits ``RETRY_DELAY_MS`` (SQS would wait out the visibility timeout;
+  locally that would only slow development down).
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 from espaluz.dev.gateway import LambdaContext, LambdaHandler
 from espaluz.ops.observability import bind_thread
 from espaluz.queue.local import LocalFifoQueue
+from espaluz.tutor.batch import LOCAL_VISIBILITY
 
 if TYPE_CHECKING:
     from espaluz.config import Settings
@@ -48,7 +57,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-RETRY_DELAY_MS = 2_000  # a failed batch returns this soon (SQS would wait out the visibility timeout)
+RETRY_DELAY_MS = 2_000  # a failure that asked for no visibility returns this soon (see the docstring)
 LOCAL_BATCH_SIZE = 1  # see the module docstring (Batching)
 VISIBILITY_PER_TIMEOUT = 1.5  # the local queue's visibility timeout, in tutor timeouts
 IDLE_WAIT_S = 0.5  # nothing in flight: wait this long for the webhook's notification
@@ -176,15 +185,17 @@ class QueueWorker:
             with self._lock:
                 self.stats.failed += 1
         by_group: dict[str, list[str]] = defaultdict(list)
-        groups_failed: set[str] = set()
+        retry_ms: dict[str, int] = {}  # a failed group's delay: what its first failed record asked for
         for m in received:
+            asked = LOCAL_VISIBILITY.take(m.message_id)  # forget every record's ask, failed or not
             if m.message_id in failed:
-                groups_failed.add(m.group_id)
+                if m.group_id not in retry_ms:
+                    retry_ms[m.group_id] = RETRY_DELAY_MS if asked is None else asked * 1000
             else:
                 by_group[m.group_id].append(m.message_id)
             by_group.setdefault(m.group_id, [])
         for group, done in by_group.items():
-            self.queue.settle(group, done, retry_delay_ms=RETRY_DELAY_MS if group in groups_failed else 0)
+            self.queue.settle(group, done, retry_delay_ms=retry_ms.get(group, 0))
 
     def _serve(self, received: list[ReceivedMessage]) -> None:
         bind_thread(WORKER_SERVICE)

@@ -1,13 +1,16 @@
 """LLM usage per turn in Postgres, and its cost from the price table in the settings.
 
 The tutor calls :func:`record_usage` with the turn's wamid and the ``Usage`` list an agent returned, in
-the same transaction that marks the turn answered when it can (a redelivered turn that is not answered
-again then records nothing twice). Prices are USD per million tokens by model (``LLM_PRICES``); a model
-missing from the table is reported with a cost of ``None`` rather than guessed.
+the same transaction that writes the turn's plan (espaluz.tutor.ledger: a redelivered turn resumes that
+plan and asks no provider again, so records nothing twice). Calls that finish after their turn go
+through :func:`record_late_usage`, under their own learner and message, in a transaction of their own.
+Prices are USD per million tokens by model (``LLM_PRICES``); a model missing from the table is reported
+with a cost of ``None`` rather than guessed.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -15,30 +18,36 @@ if TYPE_CHECKING:
     from uuid import UUID
 
     import psycopg
+    from psycopg_pool import ConnectionPool
 
     from espaluz.llm.types import Usage
+    from espaluz.tutor.agents.brain import LateUsage
+
+logger = logging.getLogger(__name__)
 
 Prices = Mapping[str, Mapping[str, float]]
 
 
+def _row(learner_id: UUID, wamid: str, u: Usage) -> tuple[Any, ...]:
+    """One ``llm_usage`` row's values, in the column order both inserts below name."""
+    return (
+        learner_id,
+        wamid,
+        u.agent,
+        u.provider,
+        u.model,
+        u.tokens_in,
+        u.tokens_out,
+        u.cache_read_tokens,
+        u.cache_write_tokens,
+        u.latency_ms,
+        u.outcome,
+    )
+
+
 def record_usage(conn: psycopg.Connection[Any], learner_id: UUID, wamid: str, usages: Iterable[Usage]) -> int:
     """Insert one row per call; returns how many. The caller owns the transaction."""
-    rows = [
-        (
-            learner_id,
-            wamid,
-            u.agent,
-            u.provider,
-            u.model,
-            u.tokens_in,
-            u.tokens_out,
-            u.cache_read_tokens,
-            u.cache_write_tokens,
-            u.latency_ms,
-            u.outcome,
-        )
-        for u in usages
-    ]
+    rows = [_row(learner_id, wamid, u) for u in usages]
     if not rows:
         return 0
     with conn.cursor() as cur:
@@ -49,6 +58,37 @@ def record_usage(conn: psycopg.Connection[Any], learner_id: UUID, wamid: str, us
             rows,
         )
     return len(rows)
+
+
+def record_late_usage(pool: ConnectionPool, late: Iterable[LateUsage]) -> int:
+    """Store usage of calls that finished after their own turn (``TutorBrain.take_late_usages``), each
+    under its own learner and message, in a transaction of its own: whichever turn happens to take them
+    must not fail for them. A learner erased meanwhile has no usage to keep (their rows went with them),
+    so rows are inserted only for learners still there, and the insert cannot fail on the foreign key.
+    Never raises: a failed write loses those cost figures, which the learner never sees, and is logged.
+    Returns how many rows were stored."""
+    rows = [_row(item.learner_id, item.wamid, item.usage) for item in late]
+    if not rows:
+        return 0
+    try:
+        with pool.connection() as conn, conn.cursor() as cur:
+            cur.executemany(
+                """INSERT INTO llm_usage (learner_id, wamid, agent, provider, model, tokens_in, tokens_out,
+                                          cache_read_tokens, cache_write_tokens, latency_ms, outcome)
+                   SELECT v.* FROM (VALUES (%s::uuid, %s, %s, %s, %s, %s::integer, %s::integer,
+                                            %s::integer, %s::integer, %s::integer, %s))
+                        AS v (learner_id, wamid, agent, provider, model, tokens_in, tokens_out,
+                              cache_read_tokens, cache_write_tokens, latency_ms, outcome)
+                   -- FOR KEY SHARE: an erasure committing meanwhile waits for this insert, or this
+                   -- insert sees the learner gone; either way no foreign-key error.
+                   WHERE EXISTS (SELECT 1 FROM learners l WHERE l.id = v.learner_id FOR KEY SHARE)""",
+                rows,
+            )
+            stored = cur.rowcount
+    except Exception:
+        logger.warning("late LLM usage not recorded", extra={"calls": len(rows)}, exc_info=True)
+        return 0
+    return max(stored, 0)
 
 
 def cost_usd(

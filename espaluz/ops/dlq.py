@@ -16,6 +16,11 @@ answered twice. The DLQ copy is deleted only after the send succeeded.
 
 Privacy: ``list`` prints ids and metadata only; ``show`` prints the body (which holds the learner's
 message) because an operator asked for that one message.
+
+The local stack's queue (``QUEUE_URL=local:NAME``, espaluz/queue/local.py) answers the same commands with
+the same output: its dead letters are read from Redis (``REDIS_URL`` and ``REDIS_CLUSTER`` when set, else
+the Redis that ``espaluz dev`` embeds under ``ESPALUZ_DATA_DIR``, reachable only while it runs), peeking
+needs no visibility dance, and a redrive moves each message atomically (never in both places).
 """
 
 from __future__ import annotations
@@ -23,12 +28,16 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mypy_boto3_sqs import SQSClient
+
+    from espaluz.queue.local import LocalFifoQueue
 
 PEEK_VISIBILITY_SECONDS = 30
 MAX_PEEK = 1000
@@ -170,18 +179,107 @@ def redrive(
     return moved
 
 
+def _local_letter(entry: dict[str, str]) -> DeadLetter:
+    body = entry.get("body", "")
+    return DeadLetter(
+        message_id=entry["id"],
+        group_id=entry.get("group", ""),
+        dedup_id=entry.get("dedup", ""),
+        sent_at_ms=int(entry.get("sent") or 0),
+        receive_count=int(entry.get("receives") or 0),
+        size=len(body.encode()),
+        wamid=_wamid(body),
+        body=body,
+        receipt_handle="",
+    )
+
+
+def local_peek(queue: LocalFifoQueue, limit: int = MAX_PEEK, *, now: float | None = None) -> list[DeadLetter]:
+    """The local queue's dead letters within its retention at ``now``, oldest first (by send time, then
+    the queue's sequence, so one learner's stay in order), at most ``limit``."""
+    letters = [_local_letter(e) for e in queue.dead_letters(now=now)]
+    letters.sort(key=lambda d: (d.sent_at_ms, int(d.message_id) if d.message_id.isdigit() else 0))
+    return letters[:limit]
+
+
+def local_redrive(
+    queue: LocalFifoQueue,
+    *,
+    message_ids: set[str] | None = None,
+    limit: int = MAX_PEEK,
+    dry_run: bool = False,
+    now: float | None = None,
+) -> list[DeadLetter]:
+    """``redrive`` for the local queue: each selected dead letter, oldest first, goes to the tail of its
+    group, as SQS's does. A letter another redrive moved meanwhile is skipped (not reported moved)."""
+    selected = [
+        d for d in local_peek(queue, limit, now=now) if message_ids is None or d.message_id in message_ids
+    ]
+    if dry_run:
+        return selected
+    return [d for d in selected if queue.redrive_dead_letter(d.message_id, now=now) is not None]
+
+
+class _Target:
+    """The dead letters behind ``QUEUE_URL``: an SQS DLQ or the local queue's. Same verbs for both."""
+
+    def __init__(self, option: str | None) -> None:
+        self.queue_url = _queue_url(option)
+        self.local: LocalFifoQueue | None = None
+        if self.queue_url.startswith("local:"):
+            from espaluz.queue.local import LocalFifoQueue
+            from espaluz.storage.commands import LocalRedisUnavailable, cli_redis
+
+            try:
+                client = cli_redis()
+            except LocalRedisUnavailable as exc:
+                _fail(str(exc))
+            self.local = LocalFifoQueue(client, self.queue_url.removeprefix("local:") or "inbound")
+            return
+        self.client = _client()
+        try:
+            self.dlq_url = dead_letter_queue_url(self.client, self.queue_url)
+        except DlqError as exc:
+            _fail(str(exc))
+
+    def peek(self, limit: int = MAX_PEEK) -> list[DeadLetter]:
+        if self.local is not None:
+            local = self.local
+            return _redis_call(lambda: local_peek(local, limit))
+        return peek(self.client, self.dlq_url, limit)
+
+    def redrive(self, message_ids: set[str] | None, dry_run: bool) -> list[DeadLetter]:
+        if self.local is not None:
+            local = self.local
+            return _redis_call(lambda: local_redrive(local, message_ids=message_ids, dry_run=dry_run))
+        return redrive(self.client, self.queue_url, self.dlq_url, message_ids=message_ids, dry_run=dry_run)
+
+
+def _redis_call(call: Callable[[], list[DeadLetter]]) -> list[DeadLetter]:
+    """``call``, with a Redis that stops answering reported in one line rather than a traceback."""
+    import redis
+    from redis.exceptions import RedisClusterException
+
+    try:
+        return call()
+    except (redis.RedisError, RedisClusterException) as exc:
+        _fail(f"the local queue's Redis did not answer ({type(exc).__name__})")
+
+
 def _queue_url(option: str | None) -> str:
     if option:
         return option
-    from espaluz.config import get_settings
+    from espaluz.config import Settings
 
-    url = get_settings().queue_url
-    if not url or url.startswith("local:"):
-        raise click.UsageError("set QUEUE_URL (the inbound SQS queue) or pass --queue-url")
+    url = Settings().queue_url  # this call's environment, not a cached one
+    if not url:
+        raise click.UsageError(
+            "set QUEUE_URL (the inbound SQS queue, or local:inbound for the local stack) or pass --queue-url"
+        )
     return url
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"espaluz dlq: {message}", err=True)
     sys.exit(1)
 
@@ -202,11 +300,7 @@ def dlq() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per message.")
 def list_command(queue_url: str | None, limit: int, as_json: bool) -> None:
     """List dead letters (ids, group, wamid, receives; never the body)."""
-    client = _client()
-    try:
-        letters = peek(client, dead_letter_queue_url(client, _queue_url(queue_url)), limit)
-    except DlqError as exc:
-        _fail(str(exc))
+    letters = _Target(queue_url).peek(limit)
     for d in letters:
         if as_json:
             click.echo(json.dumps(d.summary()))
@@ -221,11 +315,7 @@ def list_command(queue_url: str | None, limit: int, as_json: bool) -> None:
 @click.argument("message_id")
 def show_command(queue_url: str | None, message_id: str) -> None:
     """Print one dead letter with its body (JSON)."""
-    client = _client()
-    try:
-        letters = peek(client, dead_letter_queue_url(client, _queue_url(queue_url)))
-    except DlqError as exc:
-        _fail(str(exc))
+    letters = _Target(queue_url).peek()
     for d in letters:
         if d.message_id == message_id:
             data = d.summary()
@@ -250,18 +340,7 @@ def redrive_command(
     """Send dead letters (MESSAGE_IDS, or --all) back to the inbound queue."""
     if not message_ids and not everything:
         raise click.UsageError("name message ids or pass --all")
-    client = _client()
-    source = _queue_url(queue_url)
-    try:
-        moved = redrive(
-            client,
-            source,
-            dead_letter_queue_url(client, source),
-            message_ids=None if everything else set(message_ids),
-            dry_run=dry_run,
-        )
-    except DlqError as exc:
-        _fail(str(exc))
+    moved = _Target(queue_url).redrive(None if everything else set(message_ids), dry_run)
     for d in moved:
         verb = "would move" if dry_run else "moved"
         click.echo(json.dumps(d.summary()) if as_json else f"{verb} {d.message_id}")

@@ -147,6 +147,16 @@ def upsert(
         return _learner(updated)
 
 
+def remember_group(conn: psycopg.Connection[Any], learner_id: UUID, learner_key: str) -> None:
+    """Keep the learner's message group (the webhook's learner key, an HMAC of their WhatsApp identity)
+    so that billing's notices join the same FIFO group as the learner's messages without needing Meta's
+    app secret (espaluz.billing.notify)."""
+    conn.execute(
+        "UPDATE learners SET learner_key = %s WHERE id = %s AND learner_key IS DISTINCT FROM %s",
+        (learner_key, learner_id, learner_key),
+    )
+
+
 def set_opted_out(conn: psycopg.Connection[Any], learner_id: UUID, opted_out: bool) -> None:
     """STOP/BAJA (``True``) or ALTA/START (``False``): whether proactive messages may reach the learner."""
     conn.execute(

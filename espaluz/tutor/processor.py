@@ -1,17 +1,18 @@
 """Process one queued WhatsApp message: one tutor turn, at most once per wamid.
 
-Idempotency: a turn row keyed by the wamid moves ``claimed`` -> ``sending`` -> ``answered``. A redelivery
-finds the row: ``claimed`` longer ago than the claim timeout means the last attempt died before sending
-anything, so it is taken over; ``claimed`` more recently means an attempt is still live (SQS redelivered
-after a visibility timeout), so this delivery fails and is retried later; ``sending`` or ``answered``
-means the reply may have gone out, so the redelivery is acknowledged without a second answer. The claim
-is fenced by its ``claimed_at``: the move to ``sending`` and the release succeed only for the attempt
-whose claim it still is, so an attempt that outlived its invocation (the local stack cannot kill a thread
-at the Lambda timeout) and was taken over stops without sending, and never frees its successor's claim.
-If the send fails with an error worth retrying, the row is released and the error
-raised, so SQS delivers the message again; a permanent error (outside the 24-hour window, a blocked
-recipient) is recorded and not retried. Only a crash in the instant between the send and the final
-update can cost the learner that one answer; nothing can make them get it twice.
+Idempotency lives in the turn ledger (``espaluz.tutor.ledger``, its docstring has the states): a turn is
+claimed (a lease fenced by its ``claimed_at``), decided, planned (every message it will send written down
+with what completing it needs), sent part by part (each part marked ``sending`` only right before its
+Graph call, after the learner's pacing slot and any backoff, and ``sent`` with Meta's wamid right after),
+then answered. A redelivery of a turn whose attempt died or failed sends exactly the parts not yet sent
+(from the plan: the tutor is not asked again) and completes it; a turn whose parts all went out (a
+database error after the send) is completed without sending. A claim still live elsewhere fails the
+delivery (``TurnInProgress``: SQS retries later); an attempt that outlived its claim (the local stack
+cannot kill a thread at the Lambda timeout) stops before its next part. A send error worth retrying
+releases the turn (the plan and what went out are kept) and is raised, so SQS delivers the message
+again; a permanent error (outside the 24-hour window, a blocked recipient) is recorded and not retried.
+Only a crash in the instant between a part's send and its update can cost the learner that part;
+nothing can make them get it twice.
 
 Privacy: logs name the learner by internal id and the message by wamid only.
 """
@@ -21,15 +22,16 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from espaluz.llm.usage import record_usage
+from espaluz.llm.usage import record_late_usage
 from espaluz.ops import metrics
 from espaluz.storage import learners
+from espaluz.tutor.ledger import Claim, Plan, TurnLedger, TurnTakenOver, attempts_json
 from espaluz.tutor.orchestrator import BUTTONS_START, Attempt, Outcome, respond
 from espaluz.tutor.state import ConversationState, PendingDrill, StateStore
 from espaluz.whatsapp import consent
@@ -45,7 +47,7 @@ from espaluz.whatsapp.outgoing import (
     Reply,
     VoiceNote,
 )
-from espaluz.whatsapp.sender import Prepared, Sender, SendPolicy, target_for
+from espaluz.whatsapp.sender import Prepared, Sender, SendPolicy, Target, merge_parts, target_for
 
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
@@ -105,6 +107,7 @@ class TutorProcessor:
         # A 'claimed' turn older than this was abandoned (the Lambda timed out or crashed) and may be
         # taken over; a younger one is live elsewhere. Must exceed the tutor function's timeout.
         self.claim_timeout = claim_timeout
+        self.ledger = TurnLedger(pool, claim_timeout)
         self.brain = brain  # the LLM agents, for what the rules and the engine cannot answer
         # Which business number starts a conversation (notices): by country code, else the learner's own.
         self.routes = dict(routes or {})
@@ -132,101 +135,296 @@ class TutorProcessor:
 
         with self.pool.connection() as conn:
             learner = learners.upsert(conn, identity, envelope.phone_number_id, _sent_at(message))
-            row = conn.execute(
-                # received_at on this process's clock, the one the free tier's day is counted with;
-                # the claim is a lease between database sessions, on the database's clock.
-                """INSERT INTO turns (wamid, learner_id, received_at) VALUES (%s, %s, %s)
-                   ON CONFLICT (wamid) DO UPDATE SET claimed_at = now()
-                   WHERE turns.status = 'claimed'
-                     AND turns.claimed_at < now() - make_interval(secs => %s)
-                   RETURNING claimed_at""",
-                (envelope.wamid, learner.id, datetime.now(UTC), self.claim_timeout),
-            ).fetchone()
-            claim: datetime | None = row[0] if row else None  # this attempt's fence token
-            claimed = claim is not None
-            status = None if claimed else _turn_status(conn, envelope.wamid)
-        if status == "claimed":  # another invocation is working on it right now
-            raise TurnInProgress(f"turn {envelope.wamid} is being answered elsewhere; retry later")
-        if not claimed:
+            learners.remember_group(conn, learner.id, envelope.learner_key)
+        claim = self._claim(envelope.wamid, learner.id)
+        if claim.outcome == "done":
             logger.info("duplicate delivery acknowledged", extra={"wamid": envelope.wamid})
             return TurnResult(envelope.wamid, learner.id, "duplicate", duplicate=True)
 
         pnid = envelope.phone_number_id
-        try:
-            self.graph.mark_read(pnid, envelope.wamid, typing=True)
-        except GraphAPIError as exc:  # blue ticks are a courtesy; the answer matters more
-            logger.warning("mark-as-read failed", extra={"code": exc.code})
+        if claim.outcome == "new":
+            try:
+                self.graph.mark_read(pnid, envelope.wamid, typing=True)
+            except GraphAPIError as exc:  # blue ticks are a courtesy; the answer matters more
+                logger.warning("mark-as-read failed", extra={"code": exc.code})
+        target = target_for(learner, reply_from=pnid)
+        if claim.outcome != "new":  # a redelivery of a turn that was planned: finish what it started
+            return self._deliver(claim, learner, target, started)
 
         kind = message.kind
         if kind in SILENT_KINDS:
-            self._finish(envelope.wamid, learner.id, kind.value, (), [], started)
+            self._finish(envelope.wamid, kind.value, (), started)
             return TurnResult(envelope.wamid, learner.id, kind.value)
 
         try:
             decision = self._decide(learner, message, self.states.load(learner.id), pnid)
         except Exception:
-            self._release(envelope.wamid, claim)  # nothing was sent: let the queue deliver it again
+            self.ledger.release(claim)  # nothing was planned: let the queue deliver it again
             raise
-        outcome, usages, text = decision.outcome, decision.usages, decision.text
-        target = target_for(learner, reply_from=pnid)
-        held = self.sender.held(target)
+        return self._plan(claim, learner, target, decision, started)
+
+    def process_burst(self, bodies: Sequence[str]) -> TurnResult:
+        """Answer consecutive queued messages of one learner as one turn, in one message that addresses
+        each (``bodies``: the first is the turn's; SQS FIFO hands a learner's waiting messages over
+        together). What joins the burst: the learner's text messages from the first on, up to the first
+        that is not one (or that has a turn of its own already): the rest is left to ``process``, in
+        order, as is a lone message. Each joined message is decided in order (commands, drills, the
+        engine), and those only the LLM can answer are asked of it together, once; every wamid is in the
+        ledger as part of the turn, so a redelivery of any of them sends nothing."""
+        run: list[tuple[InboundEnvelope, Message]] = []
+        for body in bodies:
+            try:  # one that cannot be read ends the burst; on its own it fails or is skipped as before
+                envelope = InboundEnvelope.model_validate_json(body)
+                message = Message.model_validate(envelope.message) if envelope.kind == "message" else None
+            except ValueError:
+                break
+            if message is None or message.kind is not MessageKind.TEXT:
+                break
+            if run and envelope.learner_key != run[0][0].learner_key:
+                break
+            run.append((envelope, message))
+        if len(run) < 2:
+            return self.process(bodies[0])
+        return self._burst(run)
+
+    def _burst(self, run: list[tuple[InboundEnvelope, Message]]) -> TurnResult:
+        started = time.perf_counter()
+        head, (last, last_message) = run[0][0], run[-1]
+        identity = learners.Identity(bsuid=last.bsuid, wa_id=last.wa_id, name=last.name)
         with self.pool.connection() as conn:
-            moved = conn.execute(
-                """UPDATE turns SET status = 'sending'
-                   WHERE wamid = %s AND status = 'claimed' AND claimed_at = %s""",
-                (envelope.wamid, claim),
-            ).rowcount
-        if not moved:  # a later delivery took the claim over: it answers, this attempt must not
-            raise TurnInProgress(f"turn {envelope.wamid} was taken over by a later delivery; not sending")
+            learner = learners.upsert(conn, identity, last.phone_number_id, _sent_at(last_message))
+            learners.remember_group(conn, learner.id, last.learner_key)
+        claim = self._claim(head.wamid, learner.id)
+        if claim.outcome == "done":
+            logger.info("duplicate delivery acknowledged", extra={"wamid": head.wamid})
+            return TurnResult(head.wamid, learner.id, "duplicate", duplicate=True)
+        pnid = head.phone_number_id
+        target = target_for(learner, reply_from=pnid)
+        if claim.outcome != "new":  # planned before: its plan covers the messages joined then
+            return self._deliver(claim, learner, target, started)
         try:
-            result = self.sender.send(target, [*held, outcome.reply, *decision.extras])
-            self.sender.drop_held(target, len(held))
-        except GraphAPIError as exc:
-            if exc.retryable:
-                self._release(envelope.wamid, claim)
-                raise
-            logger.error("reply undeliverable", extra={"code": exc.code, "wamid": envelope.wamid})
-            self._finish(envelope.wamid, learner.id, "undeliverable", (), [], started)
-            return TurnResult(envelope.wamid, learner.id, "undeliverable")
+            joined = self.ledger.join(claim, learner.id, [e.wamid for e, _ in run[1:]])
+            run = run[: 1 + len(joined)]
+            try:  # blue ticks on the latest mark the earlier ones read too
+                self.graph.mark_read(pnid, run[-1][0].wamid, typing=True)
+            except GraphAPIError as exc:
+                logger.warning("mark-as-read failed", extra={"code": exc.code})
+            decision = self._decide_burst(learner, [m for _, m in run], pnid)
         except Exception:
-            self._release(envelope.wamid, claim)
+            self.ledger.release(claim)  # nothing was planned: the burst goes back as a whole
+            raise
+        logger.info("burst answered as one turn", extra={"wamid": head.wamid, "messages": len(run)})
+        return self._plan(claim, learner, target, decision, started)
+
+    def _decide_burst(self, learner: learners.Learner, messages: list[Message], pnid: str) -> Decision:
+        """Each message decided in order, the state carried from one to the next; those only the LLM can
+        answer (the engine's fallback) are asked of it in one call, numbered, and its answer stands where
+        the last of them was. Each answer is introduced by the words it answers, and only the last keeps
+        its buttons (when the whole fits the interactive body), so the replies merge into one message."""
+        state = self.states.load(learner.id)
+        answers: list[tuple[list[str], Reply]] = []  # the words each answer addresses, and the answer
+        usages: list[Usage] = []
+        attempts: list[Attempt] = []
+        extras: list[Outgoing] = []
+        asked: list[str] = []
+        llm_at: int | None = None  # where the LLM's one answer stands: after the last message it covers
+        routes: dict[str, str] = {}
+        to_llm: list[str] = []  # the wamids the LLM answers
+        erase = False
+        for message in messages:
+            decision = self._decide(learner, message, state, pnid, ask_brain=False)
+            reply = decision.outcome.reply
+            state = decision.outcome.state
+            learner = replace(learner, is_new=False)  # greeted once, by the first answer
+            usages += decision.usages
+            attempts += decision.outcome.attempts
+            extras += decision.extras
+            erase = erase or decision.erase
+            routes[message.id] = decision.outcome.route
+            if decision.outcome.route == "fallback" and self.brain is not None:
+                asked.append(decision.text)
+                to_llm.append(message.id)
+                if llm_at is not None:
+                    answers.pop(llm_at)
+                llm_at = len(answers)
+                answers.append((asked, decision.outcome.reply))
+            elif answers and llm_at != len(answers) - 1 and answers[-1][1].text == reply.text:
+                answers[-1][0].append(decision.text)  # the same answer again (a limit): said once
+            else:
+                answers.append(([decision.text], decision.outcome.reply))
+        if llm_at is not None:
+            numbered = asked[0] if len(asked) == 1 else "\n".join(f"{i}. {t}" for i, t in enumerate(asked, 1))
+            outcome, more = self._ask_brain(learner, state, numbered, None, messages[0].id)
+            state, usages = outcome.state, usages + more
+            if self.billing:
+                outcome = self.billing.after_turn(learner, outcome)
+            answers[llm_at] = (asked, outcome.reply)
+            routes.update(dict.fromkeys(to_llm, outcome.route))
+        replies = [
+            replace(reply, text=("".join(f"💬 _{_quote(w)}_\n" for w in said) + reply.text)[:MAX_TEXT])
+            for said, reply in answers
+        ]
+        total = sum(len(r.text) + 2 for r in replies)
+        keep_last = replies[-1].interactive and total <= MAX_INTERACTIVE_BODY
+        replies = [r if (keep_last and i == len(replies) - 1) else _plain(r) for i, r in enumerate(replies)]
+        outcome = Outcome(replies[0], state, "burst", attempts)
+        text = "\n".join(m for m in (message_text(m) for m in messages) if m)
+        return Decision(outcome, text, usages, [*replies[1:], *extras], erase, routes)
+
+    def _plan(
+        self,
+        claim: Claim,
+        learner: learners.Learner,
+        target: Target,
+        decision: Decision,
+        started: float,
+    ) -> TurnResult:
+        """Write the decided turn into the ledger (its messages and what completing it needs), then send
+        it. The held messages and the late corrections ride along, and leave Redis once planned."""
+        try:
+            outcome = decision.outcome
+            held = self.sender.held(target)
+            late = self.brain.peek_enrichments(learner.id) if self.brain is not None else []
+            reply = _with_enrichments(outcome.reply, late)
+            messages = merge_parts([*held, reply, *decision.extras])
+            plan = Plan(
+                outcome.route,
+                state=outcome.state.to_json(),
+                text=decision.text,
+                attempts=attempts_json(outcome.attempts),
+                erase=decision.erase,
+                routes=decision.routes,
+            )
+            claim = self.ledger.write_plan(
+                claim,
+                learner.id,
+                [m.payload() for m in messages],
+                plan,
+                decision.usages,
+                outcome.attempts,
+            )
+        except TurnTakenOver as exc:  # a later delivery took the claim over: it answers, this one must not
+            raise TurnInProgress(str(exc)) from exc
+        except Exception:
+            self.ledger.release(claim)  # nothing was planned: let the queue deliver it again
+            raise
+        _provider_metrics(decision.usages)
+        # The plan carries the held messages and the late corrections now: drop them from Redis, so the
+        # next turn does not repeat them. Should Redis fail here they would open the next answer again,
+        # which is better than losing them.
+        try:
+            self.sender.drop_held(target, len(held))
+            if reply is not outcome.reply and self.brain is not None:
+                self.brain.drop_enrichments(learner.id, len(late))
+        except Exception:
+            logger.warning("held messages not dropped after planning", extra={"wamid": claim.wamid})
+        return self._deliver(claim, learner, target, started, messages)
+
+    def _claim(self, wamid: str, learner_id: UUID) -> Claim:
+        claim = self.ledger.claim(wamid, learner_id, datetime.now(UTC))
+        if claim.outcome == "busy":  # another invocation is working on it right now
+            raise TurnInProgress(f"turn {wamid} is being answered elsewhere; retry later")
+        return claim
+
+    def _deliver(
+        self,
+        claim: Claim,
+        learner: learners.Learner,
+        target: Target,
+        started: float,
+        messages: list[Outgoing | Prepared] | None = None,
+    ) -> TurnResult:
+        """Send the planned parts not sent yet (``messages``: the planned objects themselves, on the
+        attempt that planned them; else the rendered bodies from the ledger) and complete the turn."""
+        wamid = claim.wamid
+        plan = Plan.from_json(claim.plan)
+        if claim.outcome == "orphan":  # left 'sending' by code before the ledger: it may have gone out
+            logger.info("turn left in flight completed without sending", extra={"wamid": wamid})
+            self._finish(wamid, "recovered", (), started)
+            return TurnResult(wamid, learner.id, "recovered", duplicate=True)
+        pending = claim.pending
+        if messages is not None and len(messages) == len(claim.parts):
+            outgoing: list[Outgoing | Prepared] = [messages[p.part] for p in pending]
+        else:
+            outgoing = [Prepared(p.body) for p in pending]
+        marketing_opt_out = False
+        if outgoing:
+            try:
+                result = self.sender.send(
+                    target, outgoing, journal=self.ledger.journal(claim, [p.part for p in pending])
+                )
+            except TurnTakenOver as exc:
+                raise TurnInProgress(str(exc)) from exc
+            except GraphAPIError as exc:
+                if exc.retryable:
+                    self.ledger.release(claim)
+                    raise
+                logger.error("reply undeliverable", extra={"code": exc.code, "wamid": wamid})
+                self._finish(wamid, "undeliverable", self.ledger.sent_wamids(wamid), started)
+                return TurnResult(wamid, learner.id, "undeliverable")
+            except Exception:
+                self.ledger.release(claim)
+                raise
+            marketing_opt_out = result.marketing_opt_out
+        else:
+            logger.info("every part already went out: turn completed", extra={"wamid": wamid})
+        try:
+            return self._complete(claim, learner, plan, marketing_opt_out, started)
+        except Exception:
+            self.ledger.release(claim)  # what went out is recorded: the redelivery only completes it
             raise
 
-        if decision.erase and self.commands is not None:
+    def _complete(
+        self,
+        claim: Claim,
+        learner: learners.Learner,
+        plan: Plan,
+        marketing_opt_out: bool,
+        started: float,
+    ) -> TurnResult:
+        """What follows the send: the erasure a goodbye announced, the opt-out Meta reported, the state,
+        the turn answered, the memory."""
+        wamid = claim.wamid
+        reply_wamids = self.ledger.sent_wamids(wamid)
+        if plan.erase and self.commands is not None:
             self.commands.erase(learner.id)  # the row cascades to every table, turns included
             self.sender.forget(learner.id)
             logger.info("learner erased on request", extra={"learner_id": str(learner.id)})
-            return TurnResult(envelope.wamid, learner.id, outcome.route, result.wamids)
-        if result.marketing_opt_out:
+            return TurnResult(wamid, learner.id, plan.route, reply_wamids)
+        if marketing_opt_out:
             with self.pool.connection() as conn:
                 learners.set_marketing_opt_out(conn, learner.id, True)
-        self.states.save(learner.id, outcome.state)
-        self._finish(
-            envelope.wamid, learner.id, outcome.route, result.wamids, outcome.attempts, started, usages
-        )
-        if self.memory:  # never raises: a failed memory write is logged, the turn stands
-            self.memory.remember(
-                learner.id, text=text, route=outcome.route, attempts=outcome.attempts, wamid=envelope.wamid
-            )
+        if plan.state is not None:  # a learner's turn (a notice has no state and nothing to remember)
+            self.states.save(learner.id, ConversationState.from_json(plan.state))
+        self._finish(wamid, plan.route, reply_wamids, started, plan.routes)
+        if self.memory and plan.state is not None:  # never raises: a failed write is logged
+            attempts = [Attempt(**a) for a in plan.attempts]
+            self.memory.remember(learner.id, text=plan.text, route=plan.route, attempts=attempts, wamid=wamid)
         logger.info(
             "turn answered",
             extra={
-                "wamid": envelope.wamid,
+                "wamid": wamid,
                 "learner_id": str(learner.id),
-                "route": outcome.route,
-                "messages": len(result.wamids),
-                "held": result.held,
+                "route": plan.route,
+                "messages": len(reply_wamids),
             },
         )
-        return TurnResult(envelope.wamid, learner.id, outcome.route, result.wamids)
+        return TurnResult(wamid, learner.id, plan.route, reply_wamids)
 
     def _decide(
-        self, learner: learners.Learner, message: Message, state: ConversationState, pnid: str
+        self,
+        learner: learners.Learner,
+        message: Message,
+        state: ConversationState,
+        pnid: str,
+        *,
+        ask_brain: bool = True,
     ) -> Decision:
         """The answer, in order of precedence: consent keywords, what cannot be read, voice notes
         (pronunciation feedback, or a transcript that goes on as if typed), the memory and billing
         commands, a due review, the rules and the Spanish engine, then the LLM agents for what those
-        cannot answer."""
+        cannot answer (unless ``ask_brain`` is false: a burst asks them once for all its messages, and
+        gets the engine's ``fallback`` outcome here)."""
         kind, text, choice = message.kind, message_text(message), reply_id(message)
         change = consent.consent_change(text) or _consent_button(choice)
         if change is not None:
@@ -252,19 +450,14 @@ class TutorProcessor:
         usages: list[Usage] = []
         review = self.memory.review_turn(learner, text, choice, state) if self.memory else None
         outcome = review or respond(learner, text, choice, state, self.rng, llm_available=self.llm_available)
-        if self.brain is not None and (outcome.route == "fallback" or choice in FOLLOW_UP_IDS):
-            outcome, usages = self._ask_brain(learner, outcome.state, text, choice)
+        wants_brain = outcome.route == "fallback" or choice in FOLLOW_UP_IDS
+        if self.brain is not None and wants_brain and ask_brain:
+            outcome, usages = self._ask_brain(learner, outcome.state, text, choice, message.id)
         if self.billing:
             outcome = self.billing.after_turn(learner, outcome)
         if heard:  # what the tutor understood of the voice note, above the answer
             outcome.reply = replace(outcome.reply, text=(heard + outcome.reply.text)[:MAX_TEXT])
             outcome.route = f"voice.{outcome.route}"
-        late = self.brain.take_enrichments(learner.id) if self.brain is not None else []
-        if late:  # corrections that missed the learner's previous turns open this answer
-            limit = MAX_INTERACTIVE_BODY if outcome.reply.interactive else MAX_TEXT
-            opening = "📝 _Sobre tu mensaje anterior:_\n" + "\n".join(late) + "\n\n"
-            if len(opening) + len(outcome.reply.text) <= limit:
-                outcome.reply = replace(outcome.reply, text=opening + outcome.reply.text)
         return Decision(outcome, text, usages)
 
     def _command(self, command: CommandResult, pnid: str, text: str) -> Decision:
@@ -321,7 +514,12 @@ class TutorProcessor:
         return self._voice
 
     def _ask_brain(
-        self, learner: learners.Learner, state: ConversationState, text: str, choice: str | None
+        self,
+        learner: learners.Learner,
+        state: ConversationState,
+        text: str,
+        choice: str | None,
+        wamid: str = "",
     ) -> tuple[Outcome, list[Usage]]:
         """The LLM agents' one consolidated answer (never raises: the brain degrades to the engine).
         The follow-up buttons ask again about the learner's last question."""
@@ -337,9 +535,10 @@ class TutorProcessor:
                 ask + str(extra.get("last_question", "")),
                 intent_name=extra.get("last_intent") or "grammar_question",
                 topic=str(extra.get("last_topic", "general")),
+                wamid=wamid,
             )
         else:
-            answer = self.brain.answer(learner, state, text)
+            answer = self.brain.answer(learner, state, text, wamid=wamid)
             extra["last_question"], extra["last_intent"] = text[:500], answer.intent
         extra["recent"] = [*list(extra.get("recent") or [])[-5:], text[:300]]
         if answer.drill is not None and answer.drill.verb and answer.drill.tense and answer.drill.person:
@@ -351,34 +550,33 @@ class TutorProcessor:
 
     def _notice(self, envelope: InboundEnvelope, started: float) -> TurnResult:
         """Deliver a message another function owes the learner (billing notices), through the send policy
-        (outside the window it is held behind the template), at most once per notice id."""
+        (outside the window it is held behind the template), at most once per notice id: a turn of one
+        part in the ledger."""
         update = envelope.update or {}
         learner_id = UUID(str(update.get("learner_id")))
         with self.pool.connection() as conn:
             learner = learners.get(conn, learner_id)
-            claimed = (
-                learner is not None
-                and conn.execute(
-                    """INSERT INTO turns (wamid, learner_id, status, received_at)
-                       VALUES (%s, %s, 'sending', %s) ON CONFLICT DO NOTHING""",
-                    (envelope.wamid, learner_id, datetime.now(UTC)),
-                ).rowcount
-            )
-        if learner is None or not claimed:
-            logger.info("notice dropped (unknown learner or already sent)", extra={"wamid": envelope.wamid})
+        if learner is None:
+            logger.info("notice dropped (unknown learner)", extra={"wamid": envelope.wamid})
+            return TurnResult(envelope.wamid, learner_id, "notice", duplicate=True)
+        claim = self._claim(envelope.wamid, learner.id)
+        if claim.outcome == "done":
+            logger.info("notice already sent", extra={"wamid": envelope.wamid})
             return TurnResult(envelope.wamid, learner_id, "notice", duplicate=True)
         target = target_for(learner, routes=self.routes, default_number=self.default_number)
-        try:
-            result = self.sender.send(target, [Prepared(dict(update.get("body") or {}))])
-        except GraphAPIError as exc:
-            if exc.retryable:
-                self._release(envelope.wamid)
+        messages: list[Outgoing | Prepared] | None = None
+        if claim.outcome == "new":
+            messages = [Prepared(dict(update.get("body") or {}))]
+            try:
+                claim = self.ledger.write_plan(
+                    claim, learner.id, [m.payload() for m in messages], Plan("notice")
+                )
+            except TurnTakenOver as exc:
+                raise TurnInProgress(str(exc)) from exc
+            except Exception:
+                self.ledger.release(claim)
                 raise
-            logger.error("notice undeliverable", extra={"code": exc.code, "wamid": envelope.wamid})
-            self._finish(envelope.wamid, learner.id, "undeliverable", (), [], started)
-            return TurnResult(envelope.wamid, learner.id, "undeliverable")
-        self._finish(envelope.wamid, learner.id, "notice", result.wamids, [], started)
-        return TurnResult(envelope.wamid, learner.id, "notice", result.wamids)
+        return self._deliver(claim, learner, target, started, messages)
 
     def _update(self, envelope: InboundEnvelope) -> TurnResult:
         """A marketing preference or a BSUID change: recorded on the learner, never answered. Updates
@@ -421,63 +619,22 @@ class TutorProcessor:
         )
         return TurnResult(envelope.wamid, learner.id if learner else None, "system")
 
-    def _release(self, wamid: str, claim: datetime | None = None) -> None:
-        """Forget an unanswered turn so that its redelivery starts afresh; with ``claim``, only while the
-        turn is still that attempt's (a notice's row has no claim to compare)."""
-        with self.pool.connection() as conn:
-            if claim is None:
-                conn.execute("DELETE FROM turns WHERE wamid = %s AND status <> 'answered'", (wamid,))
-            else:
-                conn.execute(
-                    "DELETE FROM turns WHERE wamid = %s AND status <> 'answered' AND claimed_at = %s",
-                    (wamid, claim),
-                )
-
     def _finish(
         self,
         wamid: str,
-        learner_id: UUID,
         route: str,
         reply_wamids: tuple[str, ...],
-        attempts: list[Attempt],
         started: float,
-        usages: list[Usage] | None = None,
+        routes: Mapping[str, str] | None = None,
     ) -> None:
+        """The turn is answered; then the usage of provider calls that finished after their own turns
+        (kept under their own learner and message, in a transaction of their own: see
+        ``record_late_usage``)."""
         latency_ms = int((time.perf_counter() - started) * 1000)
-        late = self.brain.take_late_usages() if self.brain is not None else []
-        with self.pool.connection() as conn:
-            if usages:
-                record_usage(conn, learner_id, wamid, usages)
-                for u in usages:
-                    metrics.provider_call(
-                        u.provider,
-                        u.latency_ms,
-                        input_tokens=u.tokens_in,
-                        output_tokens=u.tokens_out,
-                        ok=u.outcome == "ok",
-                        model=u.model,
-                    )
-            for late_learner, usage in late:  # calls that finished after their own turn was answered
-                record_usage(conn, late_learner, wamid, [usage])
-            conn.execute(
-                """UPDATE turns SET status = 'answered', route = %s, answered_at = now(),
-                                    reply_wamids = %s, latency_ms = %s
-                   WHERE wamid = %s""",
-                (route, list(reply_wamids), latency_ms, wamid),
-            )
-            if attempts:
-                at = datetime.now(UTC)  # the clock the offers' week and the progress chart read with
-                with conn.cursor() as cur:
-                    cur.executemany(
-                        """INSERT INTO drill_attempts
-                               (learner_id, skill, prompt, expected, answer, verdict, created_at)
-                           VALUES (%s, %s, %s, %s, %s, %s, %s)""",
-                        [
-                            (learner_id, a.skill, a.prompt, a.expected, a.answer, a.verdict, at)
-                            for a in attempts
-                        ],
-                    )
+        self.ledger.finish(wamid, route, reply_wamids, latency_ms, routes)
         metrics.turn_latency(latency_ms, route)
+        if self.brain is not None:
+            record_late_usage(self.pool, self.brain.take_late_usages())
 
 
 @dataclass
@@ -490,6 +647,7 @@ class Decision:
     usages: list[Usage] = field(default_factory=list)
     extras: list[Outgoing] = field(default_factory=list)
     erase: bool = False  # a confirmed "borrar": erase the learner once the goodbye is sent
+    routes: dict[str, str] = field(default_factory=dict)  # a burst: each message's route, by wamid
 
 
 class VoiceRetry(RuntimeError):
@@ -501,9 +659,39 @@ class TurnInProgress(RuntimeError):
     timeout): this delivery fails so SQS retries later, when the turn is either answered or abandoned."""
 
 
-def _turn_status(conn: Any, wamid: str) -> str | None:
-    row = conn.execute("SELECT status FROM turns WHERE wamid = %s", (wamid,)).fetchone()
-    return str(row[0]) if row else None
+def _with_enrichments(reply: Reply, late: list[str]) -> Reply:
+    """Corrections that missed the learner's previous turns open this answer (when they fit)."""
+    if not late:
+        return reply
+    limit = MAX_INTERACTIVE_BODY if reply.interactive else MAX_TEXT
+    opening = "📝 _Sobre tu mensaje anterior:_\n" + "\n".join(late) + "\n\n"
+    if len(opening) + len(reply.text) > limit:
+        return reply
+    return replace(reply, text=opening + reply.text)
+
+
+def _quote(said: str, limit: int = 80) -> str:
+    """The learner's words that an answer of a burst addresses, on one line (underscores would end the
+    italics early)."""
+    line = " ".join(said.split()).replace("_", " ")
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _plain(reply: Reply) -> Reply:
+    """The reply's text without its buttons or list (an answer of a burst that is not the last)."""
+    return Reply(reply.text, reply_to=reply.reply_to)
+
+
+def _provider_metrics(usages: list[Usage]) -> None:
+    for u in usages:
+        metrics.provider_call(
+            u.provider,
+            u.latency_ms,
+            input_tokens=u.tokens_in,
+            output_tokens=u.tokens_out,
+            ok=u.outcome == "ok",
+            model=u.model,
+        )
 
 
 def _sent_at(message: Message) -> datetime | None:
@@ -532,7 +720,11 @@ def build_processor(settings: Any) -> TutorProcessor:
 
     pool = get_pool(settings.database_url)
     redis_client = get_redis(settings.redis_url, cluster=settings.redis_cluster)
-    graph = GraphClient(settings.whatsapp_graph_url, settings.whatsapp_access_token.get_secret_value())
+    graph = GraphClient(
+        settings.whatsapp_graph_url,
+        settings.whatsapp_access_token.get_secret_value(),
+        timeout=settings.whatsapp_graph_timeout_seconds,  # a part of the per-turn budget (tutor/batch.py)
+    )
     brain = TutorBrain.from_settings(settings, redis_client)
     TutorBrain.warm()  # the engine's tables at container start, not inside the first turn's deadline
     policy = SendPolicy(

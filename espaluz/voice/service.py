@@ -12,6 +12,11 @@
    for free speech: the transcript for the conversation (and, when the Modal app scored it, an
    approximate feedback message the tutor may add).
 
+Deadline: download and recognition share ``VOICE_DEADLINE_SECONDS`` (18 s), a part of the tutor's per-turn
+budget (espaluz/tutor/batch.py). The download is bounded by its attempts and the Graph timeout; each
+recogniser, fallback included, gets the smaller of its own timeout and what is left, and is skipped
+(the learner is told to try again) when under a second is left.
+
 A caller must know: ``handle`` raises nothing for bad audio or a recogniser outage (the outcome carries
 the reply); it mutates ``state.extra`` when an exercise is passed and says so in ``state_changed``.
 Logs carry the learner's uuid and the wamid only.
@@ -136,13 +141,14 @@ class VoiceService:
         """Process one inbound voice note or audio file (see the module docstring)."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
+        deadline = time.monotonic() + self.settings.voice_deadline_seconds
         ident = media_id(message)
         if not ident:
             return VoiceOutcome(
                 OutcomeKind.PROBLEM, feedback.problem_reply(AudioProblem.EMPTY), problem=AudioProblem.EMPTY
             )
         try:
-            info, data = self.graph.fetch_media(ident)
+            info, data = self.graph.fetch_media(ident, attempts=self.settings.voice_download_attempts)
         except GraphAPIError as exc:
             logger.warning(
                 "voice download failed learner=%s wamid=%s: %s", learner.id, message.id, type(exc).__name__
@@ -183,9 +189,9 @@ class VoiceService:
             exercise is not None,
         )
         if exercise is not None:
-            return self._exercise(learner, message, state, exercise, data, dialect, key, timings)
+            return self._exercise(learner, message, state, exercise, data, dialect, key, timings, deadline)
         return self._free_speech(
-            learner, message, prepared, data, info.mime_type, dialect, route, key, timings
+            learner, message, prepared, data, info.mime_type, dialect, route, key, timings, deadline
         )
 
     def _keep(self, learner: Learner, wamid: str, data: bytes) -> str | None:
@@ -208,15 +214,16 @@ class VoiceService:
         route: Route,
         key: str | None,
         timings: dict[str, float],
+        deadline: float,
     ) -> VoiceOutcome:
         order = (Route.GROQ, Route.MODAL) if route is Route.GROQ else (Route.MODAL, Route.GROQ)
         for attempt in order:
             mark = time.perf_counter()
             try:
                 result = (
-                    self.groq.transcribe(data, filename_for(mime_type))
+                    self.groq.transcribe(data, filename_for(mime_type), timeout=_left(deadline))
                     if attempt is Route.GROQ
-                    else self.modal.assess(data, None, dialect)
+                    else self.modal.assess(data, None, dialect, timeout=_left(deadline))
                 )
             except TranscriberUnavailable as exc:
                 logger.warning(
@@ -250,10 +257,11 @@ class VoiceService:
         dialect: str,
         key: str | None,
         timings: dict[str, float],
+        deadline: float,
     ) -> VoiceOutcome:
         mark = time.perf_counter()
         try:
-            result: VoiceResult = self.modal.assess(data, exercise.text, dialect)
+            result: VoiceResult = self.modal.assess(data, exercise.text, dialect, timeout=_left(deadline))
         except TranscriberUnavailable as exc:
             logger.warning("voice modal unavailable learner=%s wamid=%s: %s", learner.id, message.id, exc)
             return VoiceOutcome(
@@ -334,6 +342,17 @@ class VoiceService:
         if button_id == DRILL_ID:
             return self.start_drill(learner, state) or Reply("Nothing to drill right now: well done! 🎉")
         return None
+
+
+MIN_RECOGNITION_SECONDS = 1.0  # less left than this: the recogniser is not started (see the docstring)
+
+
+def _left(deadline: float) -> float:
+    """Seconds left for a recogniser; raises TranscriberUnavailable when too few to be worth a call."""
+    left = deadline - time.monotonic()
+    if left < MIN_RECOGNITION_SECONDS:
+        raise TranscriberUnavailable(f"the voice deadline leaves {max(left, 0.0):.1f} s")
+    return left
 
 
 def build_voice(settings: Settings, graph: GraphClient) -> VoiceService:

@@ -8,8 +8,14 @@ processing time, and (Modal only) a pronunciation :class:`~espaluz.voice.scoring
   segment timestamps. Confidence is the exponent of the segments' mean token log-probability, times
   the chance the segment is speech at all.
 - Modal: ``modal.Cls.from_name(MODAL_APP_NAME, MODAL_CLASS_NAME)`` and its ``assess`` method, spawned
-  and awaited with a deadline (``.remote`` has none). The ``modal`` client is imported only here, on
-  first use, so the webhook never pays for it.
+  and awaited with a deadline (``.remote`` has none): ``VOICE_MODAL_TIMEOUT_SECONDS``, at most 25 s, so
+  that a turn fits the tutor's per-turn budget (espaluz/tutor/batch.py). A call abandoned at its deadline
+  is cancelled (``FunctionCall.cancel``): nobody reads its answer, and a GPU left working on it is billed
+  and holds a container another learner could use. The ``modal`` client is imported only here, on first
+  use, so the webhook never pays for it.
+- Groq: one request, no SDK retry (``max_retries=0``): its clips are under 5 s and answered in well under
+  a second, and a second try would double the recognition's share of the per-turn budget; the Modal app
+  is the fallback.
 
 A caller must know: both raise :class:`TranscriberUnavailable` for a missing key, a timeout or a
 provider error, and the service answers the learner with a friendly "try again later".
@@ -23,7 +29,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from espaluz.voice.scoring import Assessment
 
@@ -100,17 +106,22 @@ class GroqTranscriber:
                 api_key=key,
                 base_url=self._settings.groq_base_url or None,
                 timeout=self._settings.voice_groq_timeout_seconds,
-                max_retries=1,
+                max_retries=0,  # see the module docstring (the per-turn budget)
             )
         return self._client
 
-    def transcribe(self, data: bytes, filename: str = "voice.ogg") -> VoiceResult:
-        """Transcribe the learner's original clip (OGG/Opus is accepted as is: smaller than WAV)."""
+    def transcribe(
+        self, data: bytes, filename: str = "voice.ogg", *, timeout: float | None = None
+    ) -> VoiceResult:
+        """Transcribe the learner's original clip (OGG/Opus is accepted as is: smaller than WAV).
+        ``timeout``: at most this many seconds (capped by ``VOICE_GROQ_TIMEOUT_SECONDS``)."""
         import groq
 
+        limit = self._settings.voice_groq_timeout_seconds
         started = time.perf_counter()
         try:
             response = self._groq().audio.transcriptions.create(
+                timeout=limit if timeout is None else min(limit, timeout),
                 file=(filename, data),
                 model=self.model,
                 language="es",
@@ -140,18 +151,33 @@ class GroqTranscriber:
 AssessCall = Callable[[bytes, "str | None", str], dict[str, Any]]
 
 
+class SpawnedCall(Protocol):
+    """What ``.spawn()`` returns (``modal.FunctionCall``): its answer, waited for, and its cancellation."""
+
+    def get(self, timeout: float | None = None) -> Any: ...
+
+    def cancel(self, terminate_containers: bool = False) -> None: ...
+
+
+SpawnCall = Callable[[bytes, "str | None", str], SpawnedCall]
+
+
 class ModalAssessor:
     """The GPU app: Whisper large + the phoneme model + scoring, for exercises and hard clips.
 
     ``call`` runs ``assess(audio, expected_text, dialect)`` and returns its JSON dict; by default it is
-    the deployed class looked up by name (tests pass the class's ``.local`` call instead).
+    the deployed class looked up by name (tests pass the class's ``.local`` call instead). ``spawn``
+    replaces only the lookup and ``.spawn()``: the deadline and the cancellation stay this class's.
     """
 
-    def __init__(self, settings: Settings, call: AssessCall | None = None) -> None:
+    def __init__(
+        self, settings: Settings, call: AssessCall | None = None, *, spawn: SpawnCall | None = None
+    ) -> None:
         self._settings = settings
         self._call = call
+        self._spawn = spawn
 
-    def _remote(self, data: bytes, expected_text: str | None, dialect: str) -> dict[str, Any]:
+    def _spawn_deployed(self, data: bytes, expected_text: str | None, dialect: str) -> SpawnedCall:
         configured = self._settings.modal_token_id.get_secret_value() or os.environ.get("MODAL_TOKEN_ID")
         if not configured:
             raise TranscriberUnavailable("MODAL_TOKEN_ID is not set")
@@ -159,16 +185,46 @@ class ModalAssessor:
 
         try:
             cls = modal.Cls.from_name(self._settings.modal_app_name, self._settings.modal_class_name)
-            handle = cls().assess.spawn(data, expected_text, dialect)
-            result: dict[str, Any] = handle.get(timeout=self._settings.voice_modal_timeout_seconds)
-        except (modal.exception.Error, TimeoutError, OSError) as exc:
+            handle: SpawnedCall = cls().assess.spawn(data, expected_text, dialect)
+        except (modal.exception.Error, OSError) as exc:
+            raise TranscriberUnavailable(f"Modal assessment failed: {type(exc).__name__}") from exc
+        return handle
+
+    def _remote(
+        self, data: bytes, expected_text: str | None, dialect: str, timeout: float | None = None
+    ) -> dict[str, Any]:
+        limit = self._settings.voice_modal_timeout_seconds
+        handle = (self._spawn or self._spawn_deployed)(data, expected_text, dialect)
+        import modal
+
+        try:
+            result: dict[str, Any] = handle.get(timeout=limit if timeout is None else min(limit, timeout))
+        except (modal.exception.TimeoutError, TimeoutError) as exc:
+            self._cancel(handle)
+            raise TranscriberUnavailable(f"Modal assessment failed: {type(exc).__name__}") from exc
+        except (modal.exception.Error, OSError) as exc:
             raise TranscriberUnavailable(f"Modal assessment failed: {type(exc).__name__}") from exc
         return result
 
-    def assess(self, data: bytes, expected_text: str | None, dialect: str) -> VoiceResult:
+    @staticmethod
+    def _cancel(handle: SpawnedCall) -> None:
+        """Cancel an abandoned call (module docstring); a failed cancellation costs GPU time, not the turn."""
+        try:
+            handle.cancel()
+        except Exception as exc:
+            logger.warning("modal call not cancelled: %s", type(exc).__name__)
+
+    def assess(
+        self, data: bytes, expected_text: str | None, dialect: str, *, timeout: float | None = None
+    ) -> VoiceResult:
+        """Assess the clip; ``timeout`` caps the wait below ``VOICE_MODAL_TIMEOUT_SECONDS`` (the voice
+        deadline's remainder). A ``call`` given at construction runs as is (tests: the class's local)."""
         started = time.perf_counter()
-        call = self._call or self._remote
-        body = call(data, expected_text, dialect)
+        body = (
+            self._call(data, expected_text, dialect)
+            if self._call
+            else self._remote(data, expected_text, dialect, timeout)
+        )
         elapsed = time.perf_counter() - started
         return result_from_json(body, elapsed)
 

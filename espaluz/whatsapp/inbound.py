@@ -11,6 +11,13 @@ What goes on the queue, one ``InboundEnvelope`` each, grouped by learner (FIFO o
 - every item of ``value.user_id_update`` (a BSUID replaced): ``kind="identity"``.
 Statuses of messages we sent never start a tutor turn: they update a small delivery record in Redis.
 
+Poison-proof (issue 14; the rules are in ``espaluz.whatsapp.models``): each item is parsed on its own and an
+invalid one skipped, so its siblings are still enqueued; strings are cleaned and ids bounded before
+anything is enqueued. Status codes: 413 for a body over ``max_body_bytes``; 400 for a signed body that is
+not JSON or is nested deeper than ``models.MAX_DEPTH`` (not from Meta, and a retry cannot change it); 200
+for anything else that is signed, whatever it holds; 503 only when Redis or the queue fails, so that Meta
+retries. A 500 on content would have Meta retry a poison payload for days.
+
 Privacy: nothing logged here carries a phone number, a BSUID or message text.
 """
 
@@ -22,13 +29,14 @@ import json
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from espaluz.httpapi import Request, Response
+from espaluz.httpapi import Request, Response, TooDeep, clean_document, json_body
 from espaluz.queue.base import Queue, QueueError, QueueMessage
 from espaluz.whatsapp import signature
 from espaluz.whatsapp.models import (
@@ -40,6 +48,7 @@ from espaluz.whatsapp.models import (
     UserPreference,
     Value,
     WebhookPayload,
+    bounded_id,
     sender_of,
 )
 
@@ -71,6 +80,18 @@ class InboundEnvelope(BaseModel):
     """
 
     model_config = ConfigDict(frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _clean(cls, data: Any) -> Any:
+        """Clean text and bounded ids whoever built the envelope: the webhook (already clean), a billing
+        notice (its id holds Stripe's event id), or a redrive of an envelope written before these rules."""
+        data = clean_document(data)
+        if isinstance(data, dict):
+            for key in ("wamid", "learner_key", "wa_id", "bsuid", "parent_bsuid", "phone_number_id"):
+                if isinstance(data.get(key), str):
+                    data[key] = bounded_id(data[key])
+        return data
 
     v: int = ENVELOPE_VERSION
     kind: EnvelopeKind = "message"
@@ -134,7 +155,11 @@ class WebhookService:
         except (signature.SignatureMismatch, UnicodeError):
             logger.warning("webhook signature mismatch")
             return Response.error(403, "bad signature")
-        document = _parse_json(request.body)
+        try:
+            document = _parse_json(request.body)
+        except TooDeep:
+            logger.warning("webhook nested too deep refused")
+            return Response.error(400, "body nested too deep")
         if document is None:
             return Response.error(400, "body is not JSON")
         try:
@@ -184,15 +209,24 @@ class WebhookService:
                 value = change.value
                 statuses.extend(value.statuses)
                 for message in value.messages:
-                    self._append(envelopes, self._message_envelope(value, message, now))
+                    self._append(envelopes, partial(self._message_envelope, value, message, now))
                 for preference in value.user_preferences:
-                    self._append(envelopes, self._preference_envelope(value, preference, now))
+                    self._append(envelopes, partial(self._preference_envelope, value, preference, now))
                 for update in value.user_id_update:
-                    self._append(envelopes, self._identity_envelope(value, update, now))
+                    self._append(envelopes, partial(self._identity_envelope, value, update, now))
         return envelopes, statuses
 
-    @staticmethod
-    def _append(envelopes: list[InboundEnvelope], envelope: InboundEnvelope | None) -> None:
+    def _append(self, envelopes: list[InboundEnvelope], build: Callable[[], InboundEnvelope | None]) -> None:
+        """Add the envelope ``build`` makes, unless it cannot be made or put on the queue: that item is
+        logged and skipped, never allowed to fail its siblings or the webhook (the models should have
+        caught it already; this is the last line)."""
+        try:
+            envelope = build()
+            if envelope is not None:
+                self._queue_message(envelope)  # what the enqueue will do: fails here, not after
+        except (ValueError, TypeError, UnicodeError) as exc:
+            logger.warning("webhook update skipped", extra={"reason": type(exc).__name__})
+            return
         if envelope is not None:
             envelopes.append(envelope)
 
@@ -239,6 +273,10 @@ class WebhookService:
             return None
         wamid = _content_id("pref", value.metadata.phone_number_id, preference)
         update = preference.model_dump(mode="json", exclude_none=True)
+        if not preference.timestamp:
+            # Unknown or out of range: the time we heard of it. Later than the truth, never before an
+            # update Meta sent earlier with a valid time (the tutor applies preferences in time order).
+            update["timestamp"] = int(now)
         return self._envelope(value, sender, wamid, now, kind="preference", update=update)
 
     def _identity_envelope(self, value: Value, change: UserIdUpdate, now: float) -> InboundEnvelope | None:
@@ -308,16 +346,15 @@ class WebhookService:
 
 
 def _parse_json(body: bytes) -> Any | None:
-    """The JSON document, or None when the body is not JSON text we can carry on (malformed, nested
-    beyond the parser's depth, or a lone surrogate escape, which is valid JSON but not valid Unicode and
-    would fail later when re-encoded for the queue or Redis)."""
+    """The JSON document, cleaned (``httpapi.clean_document``: no NUL, lone surrogates replaced), or
+    None when the body is not JSON (malformed or not UTF-8). Raises ``TooDeep`` when it nests deeper than
+    ``httpapi.MAX_DEPTH`` (or than the JSON parser can)."""
     try:
-        document = json.loads(body)
-        if b"\\ud" in body.lower():
-            json.dumps(document, ensure_ascii=False).encode()
-    except (ValueError, UnicodeError, RecursionError):
+        return json_body(body)
+    except TooDeep:
+        raise
+    except ValueError:
         return None
-    return document
 
 
 # Keep the highest-ranked status (out-of-order deliveries cannot move a message back to "sent").
@@ -371,17 +408,26 @@ def build_service(settings: Any) -> WebhookService:
     )
 
 
-def notice_message(notice_id: str, learner_id: str, body: dict[str, Any]) -> QueueMessage:
+def notice_message(
+    notice_id: str, learner_id: str, body: dict[str, Any], group: str | None = None
+) -> QueueMessage:
     """A queue message asking the tutor to deliver ``body`` (a Graph API message body without recipient)
-    to a learner, at most once per ``notice_id``. Grouped by the learner's internal id, which is not
-    personal data."""
+    to a learner, at most once per ``notice_id``.
+
+    ``group`` should be the learner key the webhook computed for the learner's messages (``learner_key``;
+    the tutor keeps it on the learner's row): the notice then shares the FIFO message group of the
+    learner's own messages, so it is answered in order with them and never alongside one of their turns
+    (two sends racing for the learner's pacing slot). Without it (a learner not seen since the key was
+    kept) the notice is grouped by the internal learner id, which keeps notices in order among themselves
+    only. Neither is personal data."""
+    group_id = group or learner_id
     envelope = InboundEnvelope(
         kind="notice",
         wamid=notice_id,
         phone_number_id="",
-        learner_key=learner_id,
+        learner_key=group_id,
         update={"learner_id": learner_id, "body": body},
         received_at=time.time(),
     )
     dedup = hashlib.sha256(notice_id.encode()).hexdigest()
-    return QueueMessage(body=envelope.model_dump_json(), group_id=learner_id, dedup_id=dedup)
+    return QueueMessage(body=envelope.model_dump_json(), group_id=group_id, dedup_id=dedup)

@@ -10,28 +10,153 @@ parent BSUID (``parent_user_id``) for linked business portfolios. The phone numb
 is optional. ``Sender`` resolves both; the BSUID wins when present.
 
 Privacy: these objects carry phone numbers, BSUIDs and message text. Never log them; log wamids.
+
+Poison-proof (issue 14). Meta does not retry a webhook we answered 200, and retries a 5xx for days, so a
+payload must neither be refused whole for one bad item nor carry data that fails later in the tutor, where
+the message would reach the dead-letter queue without a word to the learner. The rules, applied here, at
+the model boundary, so that every consumer (the webhook, the tutor, a redrive) reads clean data:
+
+- Invalid, skipped on its own: an item of ``entry``, ``changes``, ``contacts``, ``messages``,
+  ``statuses``, ``user_preferences`` or ``user_id_update`` that does not validate (a message without
+  ``id`` or ``type``, a status without ``id``, a list where an object belongs...). It is logged by field
+  and index, never by content (``webhook item skipped``); its siblings are kept.
+- Tolerated, coerced: ``null`` for any field is read as the field being absent (its default), so a null
+  ``text.body`` is a text with an empty body, which the tutor answers (skipping it would leave the
+  learner unanswered); a timestamp as a JSON number or string, and one that no ``datetime`` can hold
+  (< 0, >= year 10000, e.g. 1e13, or not a number) becomes ``"0"``, which the tutor reads as "use the
+  receive time" (``_sent_at``).
+- Sanitised (``clean_text``, one function for every string, keys included): NUL removed (Postgres
+  ``text`` refuses it: a NUL in the profile name silenced every message of that learner), lone
+  surrogates replaced by U+FFFD (not encodable as UTF-8: psycopg, Redis and the queue refuse them); ids
+  (wamids, phone numbers, BSUIDs, phone number ids) over ``MAX_ID_CHARS`` replaced by a digest
+  (``bounded_id``), well under Postgres's B-tree row limit (2,704 bytes) for the unique and primary keys
+  on them. Meta's ids are under 100 characters, so real data never changes.
+- Refused: a document nested deeper than ``MAX_DEPTH`` (``TooDeep``; the webhook answers 400). Meta's
+  payloads nest about 12 levels; the tutor's JSON parser stops at about 200, so a message accepted deeper
+  than that could never be read back.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import math
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
+
+# The text hygiene both webhooks share; re-exported, as the rules below are stated in their terms.
+from espaluz.httpapi import MAX_DEPTH as MAX_DEPTH
+from espaluz.httpapi import TooDeep as TooDeep
+from espaluz.httpapi import clean_document as clean_document
+from espaluz.httpapi import clean_text as clean_text
+
+logger = logging.getLogger(__name__)
 
 # A BSUID: an ISO country code, a dot, then letters, digits and dots ("US.1349...", "US.ENT.1181...").
 _CHANGED_FROM = re.compile(r"changed from ([A-Z]{2}\.[A-Za-z0-9.]*[A-Za-z0-9]) to ")
 
+MAX_ID_CHARS = 256  # at most 1,024 bytes in UTF-8: far below Postgres's 2,704-byte B-tree row limit
+_MAX_SECONDS = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second a ``datetime`` can hold
+_LOC_PART = re.compile(r"[A-Za-z_]{1,64}")
+
+
+def bounded_id(value: str) -> str:
+    """``value`` when it has at most ``MAX_ID_CHARS`` characters, else a stable digest of it: the same
+    over-long id always maps to the same short one, so deduplication and grouping still hold."""
+    if len(value) <= MAX_ID_CHARS:
+        return value
+    return "sha256." + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def unix_seconds(value: Any) -> int:
+    """A timestamp as whole Unix seconds; 0 ("unknown: use the receive time") when it is not a number
+    (booleans included) or no ``datetime`` can hold it."""
+    if isinstance(value, bool):
+        return 0
+    try:
+        seconds = float(value) if isinstance(value, str) else value
+        if not isinstance(seconds, int | float) or not math.isfinite(seconds):
+            return 0
+    except (ValueError, OverflowError):
+        return 0
+    return int(seconds) if 0 <= seconds <= _MAX_SECONDS else 0
+
+
+def _timestamp_text(value: Any) -> str:
+    return str(unix_seconds(value))
+
+
+# An id we key by (a wamid, a phone number, a BSUID): clean and bounded.
+Id = Annotated[str, AfterValidator(bounded_id)]
+# Meta sends message and status timestamps as strings of Unix seconds.
+Timestamp = Annotated[str, BeforeValidator(_timestamp_text)]
+# Preferences and identity updates carry them as integers.
+UnixSeconds = Annotated[int, BeforeValidator(unix_seconds)]
+
+
+def _error_summary(exc: ValidationError) -> list[str]:
+    """Where an item failed and why, by field name and error type only: an error message may quote the
+    input, and the input is personal data."""
+    out = []
+    for error in exc.errors(include_url=False, include_input=False, include_context=False):
+        loc = ".".join(
+            str(p) if isinstance(p, int) or _LOC_PART.fullmatch(str(p)) else "?" for p in error["loc"]
+        )
+        out.append(f"{loc}:{error['type']}")
+    return out[:5]
+
+
+def _each_on_its_own(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+    """Validate a list item by item: an invalid item is logged and dropped, its siblings kept. ``null``
+    reads as an empty list."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        return handler(value)
+    kept: list[Any] = []
+    for index, item in enumerate(value):
+        try:
+            kept.extend(handler([item]))
+        except ValidationError as exc:
+            logger.warning(
+                "webhook item skipped",
+                extra={"field": info.field_name, "index": index, "errors": _error_summary(exc)},
+            )
+    return kept
+
 
 class _Model(BaseModel):
+    """The base of every webhook model: tolerant (extra fields kept), frozen, and reading ``null`` as
+    "absent" so that an optional field sent as null takes its default instead of failing its message."""
+
     model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_absent(cls, data: Any) -> Any:
+        if isinstance(data, dict) and any(v is None for v in data.values()):
+            return {k: v for k, v in data.items() if v is not None}
+        return data
 
 
 class Metadata(_Model):
     display_phone_number: str = ""
-    phone_number_id: str
+    phone_number_id: Id
 
 
 class Profile(_Model):
@@ -43,16 +168,16 @@ class Contact(_Model):
     """The sender of the messages in the same ``value`` (not a shared contact card: see SharedContact)."""
 
     profile: Profile = Profile()
-    wa_id: str | None = None
-    user_id: str | None = None
-    parent_user_id: str | None = None
+    wa_id: Id | None = None
+    user_id: Id | None = None
+    parent_user_id: Id | None = None
 
 
 # --- message sub-objects ---------------------------------------------------------------------------
 
 
 class Text(_Model):
-    body: str
+    body: str = ""  # a null or missing body is an empty text (see the module docstring)
 
 
 class ButtonReply(_Model):
@@ -166,7 +291,7 @@ class SharedContact(_Model):
 class Reaction(_Model):
     """A reaction to ``message_id``; an absent or empty ``emoji`` means the reaction was removed."""
 
-    message_id: str
+    message_id: Id
     emoji: str | None = None
 
     @property
@@ -217,10 +342,10 @@ class SystemInfo(_Model):
 
     type: str = ""
     body: str = ""
-    wa_id: str | None = None
-    user_id: str | None = None
-    parent_user_id: str | None = None
-    previous_user_id: str | None = None
+    wa_id: Id | None = None
+    user_id: Id | None = None
+    parent_user_id: Id | None = None
+    previous_user_id: Id | None = None
 
     @property
     def previous_bsuid(self) -> str | None:
@@ -236,8 +361,8 @@ class SystemInfo(_Model):
 
 
 class Context(_Model):
-    id: str | None = None
-    from_: str | None = Field(default=None, alias="from")
+    id: Id | None = None
+    from_: Id | None = Field(default=None, alias="from")
     forwarded: bool | None = None
     frequently_forwarded: bool | None = None
 
@@ -282,12 +407,12 @@ _SIMPLE_KINDS = {
 class Message(_Model):
     """One inbound message. ``type`` names the sub-object that carries the content."""
 
-    id: str
-    timestamp: str = "0"
+    id: Id
+    timestamp: Timestamp = "0"
     type: str
-    from_: str | None = Field(default=None, alias="from")
-    from_user_id: str | None = None
-    from_parent_user_id: str | None = None
+    from_: Id | None = Field(default=None, alias="from")
+    from_user_id: Id | None = None
+    from_parent_user_id: Id | None = None
     context: Context | None = None
     referral: Referral | None = None
     text: Text | None = None
@@ -303,6 +428,13 @@ class Message(_Model):
     reaction: Reaction | None = None
     system: SystemInfo | None = None
     errors: list[WebhookError] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _clean(cls, data: Any) -> Any:
+        """Clean on its own too: the tutor validates a message from its queue envelope, which may have
+        been written before these rules (a redrive from the dead-letter queue)."""
+        return clean_document(data)
 
     @property
     def kind(self) -> MessageKind:
@@ -349,12 +481,12 @@ class Status(_Model):
     """Delivery state of a message we sent. Statuses never start a tutor turn. ``played`` means the
     learner played a voice note we sent; ``failed`` carries Meta's error in ``errors``."""
 
-    id: str
+    id: Id
     status: Literal["sent", "delivered", "read", "played", "failed", "deleted", "warning"] | str
-    timestamp: str = "0"
-    recipient_id: str | None = None
-    recipient_user_id: str | None = None
-    recipient_parent_user_id: str | None = None
+    timestamp: Timestamp = "0"
+    recipient_id: Id | None = None
+    recipient_user_id: Id | None = None
+    recipient_parent_user_id: Id | None = None
     biz_opaque_callback_data: str | None = None
     conversation: Conversation | None = None
     pricing: Pricing | None = None
@@ -371,28 +503,28 @@ class Status(_Model):
 class UserPreference(_Model):
     """``field: user_preferences``: the user stopped (``value == "stop"``) or resumed marketing messages."""
 
-    wa_id: str | None = None
-    user_id: str | None = None
-    parent_user_id: str | None = None
+    wa_id: Id | None = None
+    user_id: Id | None = None
+    parent_user_id: Id | None = None
     detail: str = ""
     category: str = ""
     value: str = ""
-    timestamp: int | str = 0
+    timestamp: UnixSeconds = 0  # 0: unknown (the webhook then records the receive time)
 
 
 class UserIdChange(_Model):
-    previous: str | None = None
-    current: str | None = None
+    previous: Id | None = None
+    current: Id | None = None
 
 
 class UserIdUpdate(_Model):
     """``field: user_id_update``: a user's BSUID was replaced; links the previous and the current value."""
 
-    wa_id: str | None = None
+    wa_id: Id | None = None
     detail: str = ""
     user_id: UserIdChange = UserIdChange()
     parent_user_id: UserIdChange | None = None
-    timestamp: int | str = 0
+    timestamp: UnixSeconds = 0
 
 
 class Value(_Model):
@@ -405,6 +537,10 @@ class Value(_Model):
     user_id_update: list[UserIdUpdate] = []
     errors: list[dict[str, Any]] = []
 
+    _items = field_validator(
+        "contacts", "messages", "statuses", "user_preferences", "user_id_update", "errors", mode="wrap"
+    )(_each_on_its_own)
+
 
 class Change(_Model):
     field: str
@@ -415,10 +551,23 @@ class Entry(_Model):
     id: str
     changes: list[Change] = []
 
+    _items = field_validator("changes", mode="wrap")(_each_on_its_own)
+
 
 class WebhookPayload(_Model):
+    """A whole webhook delivery. Validating one cleans it first (``clean_document``): NUL and lone
+    surrogates gone, nesting beyond ``MAX_DEPTH`` refused (a ``ValidationError`` here; the webhook checks
+    the depth before and answers 400)."""
+
     object: str
     entry: list[Entry] = []
+
+    _items = field_validator("entry", mode="wrap")(_each_on_its_own)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _clean(cls, data: Any) -> Any:
+        return clean_document(data)
 
 
 # --- identity --------------------------------------------------------------------------------------

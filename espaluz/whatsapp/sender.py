@@ -19,6 +19,11 @@ Every outbound message of every function goes through ``Sender.send``, which app
 5. **Retries.** 130429, 131056, 131000/131016 and 5xx are retried with exponential backoff and jitter;
    permanent errors are raised at once.
 
+A caller that must know which messages went out (the tutor's turn ledger, ``espaluz.tutor.ledger``) passes
+a ``Journal``: it hears of each message right before its Graph call and right after Meta's answer, never
+during the waits for the learner's slot or a retry's backoff, so a process that dies while waiting has
+sent nothing that the journal calls in flight.
+
 Written here rather than taken from ``pywa``: pywa's client sends one request per call with no shared
 rate state, retry or window policy, and brings its own web framework integration that the Lambda bundle
 does not want; the policy above needs Redis shared between containers, which is ours to write anyway.
@@ -37,6 +42,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 from uuid import UUID
+
+import httpx
 
 from espaluz.ops import metrics
 from espaluz.storage.redis import register_script
@@ -83,6 +90,25 @@ class SendDeferred(GraphAPIError):
 
 class OptedOut(GraphAPIError):
     """The learner opted out of this kind of message; nothing was sent."""
+
+
+class Journal(Protocol):
+    """Hears what happens to each message of one ``Sender.send`` call, by its index in the parts given
+    (the parts are merged first: give already merged parts, see ``merge_parts``, for the indexes to mean
+    the messages sent). ``sending`` may raise to stop the send before that message leaves (the turn was
+    taken over by another delivery); whatever it raises propagates."""
+
+    def sending(self, index: int) -> None:
+        """The Graph call for this message is about to be made: from now on it may have gone out."""
+
+    def unsent(self, index: int) -> None:
+        """Meta refused the call with an error: the message did not go out (a retry may follow)."""
+
+    def sent(self, index: int, wamid: str) -> None:
+        """Meta accepted the message."""
+
+    def held(self, indexes: Sequence[int]) -> None:
+        """Outside the 24-hour window: these messages are about to be held for the learner's next one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,13 +229,19 @@ class Sender:
     # -- sending ------------------------------------------------------------------------------------
 
     def send(
-        self, target: Target, parts: Sequence[Outgoing | Prepared], *, proactive: bool = False
+        self,
+        target: Target,
+        parts: Sequence[Outgoing | Prepared],
+        *,
+        proactive: bool = False,
+        journal: Journal | None = None,
     ) -> SendResult:
         """Send a turn's parts to one learner; returns the wamids sent and what was held.
 
         ``proactive`` marks messages the learner did not ask for (reminders, reviews, offers): those are
         never sent to a learner who opted out. Raises ``OptedOut`` for those, a retryable
-        ``GraphAPIError`` (SQS should redeliver) or a permanent one.
+        ``GraphAPIError`` (SQS should redeliver) or a permanent one. ``journal`` hears of each message
+        (see ``Journal``).
         """
         if proactive and target.opted_out:
             raise OptedOut("the learner opted out of messages they did not ask for")
@@ -219,28 +251,39 @@ class Sender:
         templates = [m for m in messages if isinstance(m, Template)]
         if target.marketing_opt_out and any(t.marketing for t in templates):
             raise MarketingOptOut("the learner stopped marketing messages", code=131050)
-        free_form = [m for m in messages if not isinstance(m, Template)]
+        free_form = [m for m in messages if not _is_template(m)]
         if free_form and not self.in_window(target):
-            return self._outside_window(target, messages)
+            return self._outside_window(target, messages, journal)
         wamids: list[str] = []
         for index, message in enumerate(messages):
             try:
-                wamids.append(self._send_one(target, message))
+                wamids.append(self._send_one(target, message, journal, index))
             except OutsideWindow:
                 logger.info("outside the window by Meta's clock", extra={"learner_id": target.key})
-                result = self._outside_window(target, messages[index:])
+                result = self._outside_window(target, messages[index:], journal, index)
                 return SendResult((*wamids, *result.wamids), result.held, result.template)
             except MarketingOptOut:
                 logger.info("marketing opt-out reported by Meta", extra={"learner_id": target.key})
                 return SendResult(tuple(wamids), marketing_opt_out=True)
         return SendResult(tuple(wamids))
 
-    def _outside_window(self, target: Target, messages: Sequence[Outgoing | Prepared]) -> SendResult:
-        templates = [m for m in messages if isinstance(m, Template)]
-        held = [m for m in messages if not isinstance(m, Template)]
+    def _outside_window(
+        self,
+        target: Target,
+        messages: Sequence[Outgoing | Prepared],
+        journal: Journal | None = None,
+        first: int = 0,
+    ) -> SendResult:
+        """Hold the free-form messages (``first`` is the index of ``messages[0]`` among the parts the
+        journal knows) and send the templates, or the re-engagement template in their place."""
+        indexed = list(enumerate(messages, start=first))
+        templates = [(i, m) for i, m in indexed if _is_template(m)]
+        held = [m for _, m in indexed if not _is_template(m)]
+        if journal is not None and held:
+            journal.held([i for i, m in indexed if not _is_template(m)])
         self.hold(target, held)
         metrics.send_status("held", len(held))
-        wamids = [self._send_one(target, t) for t in templates]
+        wamids = [self._send_one(target, t, journal, i) for i, t in templates]
         sent_template = None
         if not templates and self.policy.outside_window == "template" and not target.opted_out:
             template = Template(
@@ -257,16 +300,29 @@ class Sender:
         )
         return SendResult(tuple(wamids), held=len(held), template=sent_template)
 
-    def _send_one(self, target: Target, message: Outgoing | Prepared) -> str:
+    def _send_one(
+        self,
+        target: Target,
+        message: Outgoing | Prepared,
+        journal: Journal | None = None,
+        index: int | None = None,
+    ) -> str:
+        """Wait for the slot, then call the Graph API, retrying with backoff. The journal hears of the
+        call only around the call itself: the waits before it are not 'in flight', so dying in one of
+        them leaves the message unsent and free to be sent by the next delivery."""
         # One slot per message, not per attempt: a failed attempt delivered nothing to the learner.
         self._wait_for_slot(target)
         attempt = 0
         while True:
+            if journal is not None and index is not None:
+                journal.sending(index)
             try:
                 wamid = self.graph.send(target.phone_number_id, target.recipient, message)
-                metrics.send_status("template" if isinstance(message, Template) else "sent")
-                return wamid
             except GraphAPIError as exc:
+                if journal is not None and index is not None:
+                    if in_doubt(exc):  # it may have reached Meta: it stays in flight and is not retried
+                        raise
+                    journal.unsent(index)
                 attempt += 1
                 if not exc.retryable or attempt >= self.policy.max_attempts:
                     metrics.send_status("failed")
@@ -277,6 +333,11 @@ class Sender:
                     extra={"code": exc.code, "status": exc.status, "attempt": attempt, "delay": delay},
                 )
                 self.clock.sleep(delay)
+                continue
+            metrics.send_status("template" if isinstance(message, Template) else "sent")
+            if journal is not None and index is not None:
+                journal.sent(index, wamid)
+            return wamid
 
     def _backoff(self, attempt: int, exc: GraphAPIError) -> float:
         delay = min(self.policy.backoff_max, self.policy.backoff_base * 2.0 ** (attempt - 1))
@@ -349,6 +410,23 @@ class Sender:
         pipe.delete(held_key(str(learner_id)))
         pipe.delete(pace_key(str(learner_id)))
         pipe.execute()
+
+
+def in_doubt(exc: GraphAPIError) -> bool:
+    """Whether the request may have reached Meta although no answer came back (a read timeout, a
+    connection dropped after the request was written): retrying it could deliver the message twice. A
+    refused or timed-out connection, or any answer from Meta, means it did not go out."""
+    cause = exc.__cause__
+    if not isinstance(cause, httpx.TransportError):
+        return False
+    return not isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+
+
+def _is_template(message: Outgoing | Prepared) -> bool:
+    """A template, also when it comes back from the turn ledger as a rendered body."""
+    if isinstance(message, Prepared):
+        return message.body.get("type") == "template"
+    return isinstance(message, Template)
 
 
 # A learner's keys share the hash tag ``{<learner id>}`` (as ``conv:{<learner id>}`` does), so they live in

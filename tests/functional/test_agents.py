@@ -19,7 +19,7 @@ from espaluz.spanish.drills import drill_by_id
 from espaluz.storage.learners import Learner
 from espaluz.tutor.agents import culture, exercises, grammar, intent
 from espaluz.tutor.agents.base import Profile
-from espaluz.tutor.agents.brain import FOLLOW_UP, TutorBrain
+from espaluz.tutor.agents.brain import FOLLOW_UP, LateUsage, TutorBrain
 from espaluz.tutor.state import ConversationState
 from tests.providers import Answer, ProviderServers
 
@@ -244,13 +244,13 @@ def test_discarded_speculation_keeps_its_usage(servers: ProviderServers) -> None
     answer = brain.answer(someone, ConversationState(), "¿Cuándo uso ser y cuándo estar?")
     assert answer.route == "llm.grammar_question"
     assert all(u.agent != "conversation" for u in answer.usages)
-    late: list[tuple[uuid.UUID, object]] = []
+    late: list[LateUsage] = []
     for _ in range(100):  # wait for the discarded call to finish (condition, not a timing assertion)
         late += brain.take_late_usages()
-        if any(getattr(u, "provider", "") == "claude" for _, u in late):
+        if any(getattr(u, "provider", "") == "claude" for _, u, _ in late):
             break
         time.sleep(0.05)
-    claude_late = [u for who, u in late if getattr(u, "provider", "") == "claude"]
+    claude_late = [u for _, u, _ in late if getattr(u, "provider", "") == "claude"]
     assert claude_late
-    assert all(who == someone.id for who, _ in late)
+    assert all(who == someone.id for who, _, _ in late)
     assert getattr(claude_late[0], "agent", "") == "conversation"

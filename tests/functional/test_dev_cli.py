@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import free_port
-from tests.dev_process import DevStack, end_left_behind, espaluz_command, stack_env
+from tests.dev_process import DevStack, end_left_behind, espaluz_command, stack_env, subprocess_clock
 
 
 @pytest.fixture
@@ -156,11 +156,14 @@ def test_secrets_from_the_environment_win_and_sign_real_requests(data_dir: Path)
         assert httpx.post(f"{stack.url}/dev/simulator/messages", json=again).json()["webhook_status"] == 200
 
         event: dict[str, Any] = {"object": "event", "id": "evt_tunnel_1", "type": "product.created"}
-        event.update({"created": int(time.time()), "data": {"object": {"object": "product"}}})
+        event.update({"created": int(subprocess_clock()), "data": {"object": {"object": "product"}}})
         payload = json.dumps(event)
 
         def stripe_post(secret: str) -> httpx.Response:
-            headers = {"content-type": "application/json", "stripe-signature": stripe_sign(payload, secret)}
+            # Signed at the stack's time: Stripe's tolerance applies both ways, and the stack's clock is
+            # the real one even when this test runs ahead (ESPALUZ_TEST_DAYS_AHEAD).
+            signature = stripe_sign(payload, secret, int(subprocess_clock()))
+            headers = {"content-type": "application/json", "stripe-signature": signature}
             return httpx.post(f"{stack.url}/webhooks/stripe", content=payload, headers=headers)
 
         rejected = stripe_post(generated["stripe_webhook_secret"])

@@ -111,9 +111,12 @@ def test_concurrent_deploy_steps_apply_each_migration_once(empty_database: str) 
 
 
 @pytest.fixture
-def db_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+def db_env(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """The database, and no Redis: no REDIS_URL, and a data folder where no `espaluz dev` runs (the
+    default one may hold a developer's running stack, which the CLI would otherwise reach)."""
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("ESPALUZ_DATA_DIR", str(tmp_path))
     return database_url
 
 
@@ -155,6 +158,8 @@ def test_learner_delete_removes_every_row_keyed_to_the_learner(db_env: str) -> N
     result = CliRunner().invoke(learner, ["delete", "15550001111", "--yes", "--json"])
     assert result.exit_code == 0, result.output
     assert f'"deleted": "{gone}"' in result.output
+    assert '"dead_letters_deleted": null' in result.output  # no Redis reachable: said, not failed
+    assert "only while `espaluz dev` runs" in result.output
     assert _rows_for(db_env, gone) == 0
     assert _rows_for(db_env, kept) == 3
     # Every table keyed to a learner goes with it: a new one without ON DELETE CASCADE fails here.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Iterator
 from urllib.parse import unquote, urlsplit
 
@@ -35,8 +36,9 @@ def secrets_env(aws_env: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[
     monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", aws_env)
     client = boto3.client("secretsmanager")
     arns = {}
+    run = uuid.uuid4().hex  # moto's server lives for the session: names must differ between tests
     for name, value in (("whatsapp", WHATSAPP), ("database", DATABASE), ("broken", None)):
-        secret_id = f"espaluz/test/{name}-{id(monkeypatch)}"
+        secret_id = f"espaluz/test/{name}-{run}"
         raw = json.dumps(value) if value is not None else "not json"
         arns[name] = client.create_secret(Name=secret_id, SecretString=raw)["ARN"]
     # Empty, not deleted: monkeypatch then restores whatever the loader writes into os.environ.

@@ -118,3 +118,38 @@ def test_local_queue_reports_redis_outage_as_queue_error(tmp_path: Any) -> None:
     gone = redis.Redis(unix_socket_path=str(tmp_path / "nothing.sock"))
     with pytest.raises(QueueError):
         LocalFifoQueue(gone, "t5").send_batch([QueueMessage("x", "A", "1")])
+
+
+def test_local_dead_letters_are_kept_for_the_retention_then_deleted(redis_client: redis.Redis[bytes]) -> None:
+    """Covers: a dead letter is stamped with the receive's clock, kept up to the retention (inclusive)
+    and deleted after it by a later read or dead-lettering; its keys carry an expiry in Redis too."""
+    q = LocalFifoQueue(redis_client, "t9", max_receives=1, dlq_retention_seconds=100)
+    now = float(int(time.time()))  # whole seconds: the boundary below is exact in milliseconds
+    q.send_batch([QueueMessage("first", "A", "d1")])
+    q.receive(now=now)
+    q.settle("A", [], retry_delay_ms=0)
+    assert q.receive(now=now) == []
+    assert [d["body"] for d in q.dead_letters(now=now + 100)] == ["first"]
+    assert 0 < redis_client.pttl(q.key("dead")) <= 100_000
+    q.send_batch([QueueMessage("second", "B", "d2")])
+    q.receive(now=now + 150)
+    q.settle("B", [], retry_delay_ms=0)
+    assert q.receive(now=now + 150) == []  # dead-letters "second" and drops "first" (150 s old)
+    assert redis_client.hlen(q.key("deadm")) == 1
+    assert [d["body"] for d in q.dead_letters(now=now + 150)] == ["second"]
+    assert q.dead_letters(now=now + 251) == []
+
+
+def test_local_dead_letters_of_the_older_unexpiring_list_are_moved_and_then_expire(
+    redis_client: redis.Redis[bytes],
+) -> None:
+    """Covers: a local stack upgraded with dead letters in the list that older versions kept (forever,
+    ``q:{NAME}:dlq``, as written below in that version's format) finds them, and they expire from then."""
+    q = LocalFifoQueue(redis_client, "t10", dlq_retention_seconds=100)
+    fields = ["body", "old", "group", "A", "dedup", "d0", "receives", "6", "sent", "1", "seq", "7"]
+    redis_client.rpush(q.key("dlq"), json.dumps(fields))
+    now = time.time()
+    [moved] = q.dead_letters(now=now)
+    assert (moved["id"], moved["body"], moved["group"]) == ("7", "old", "A")
+    assert redis_client.exists(q.key("dlq")) == 0
+    assert q.dead_letters(now=now + 101) == []

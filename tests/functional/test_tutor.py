@@ -157,14 +157,15 @@ def test_one_provider_5xx_is_retried_in_place(
 def test_provider_outage_fails_the_record_and_the_retry_answers_once(
     worker: QueueWorker, graph_emulator: GraphEmulator, database_url: str, lambda_context: Any
 ) -> None:
-    """Provider outage: every attempt of the sender gets a 500; the message goes back to the queue (claim
-    released), and the redelivery answers once."""
+    """Provider outage: every attempt of the sender gets a 500; the message goes back to the queue (the
+    turn released with its planned reply still pending), and the redelivery answers once."""
     graph_emulator.fail_next(code=131000, status=500, count=4)
     say(lambda_context, "hola", wamid="wamid.F1")
     worker.run_once()
     assert replies(graph_emulator) == []
     with psycopg.connect(database_url) as conn:
-        assert conn.execute("SELECT count(*) FROM turns").fetchone() == (0,)  # claim released
+        assert conn.execute("SELECT status FROM turns").fetchall() == [("released",)]
+        assert conn.execute("SELECT status FROM turn_parts").fetchall() == [("pending",)]
     worker.queue.redis.delete(f"{worker.queue.prefix}lock:" + _group(worker))  # skip the retry delay
     assert worker.run_once() == 1
     assert len(replies(graph_emulator)) == 1

@@ -193,11 +193,12 @@ def test_groq_transcription_through_the_sdk(groq_server: GroqTranscriptionServer
 def test_groq_error_and_missing_key_are_unavailable(
     groq_server: GroqTranscriptionServer, settings: Settings
 ) -> None:
-    """Provider outage (500 after the SDK's one retry) and a missing key: TranscriberUnavailable."""
+    """Provider outage (a 500, not retried: the per-turn budget holds one Groq call, and the Modal app is
+    the fallback) and a missing key: TranscriberUnavailable."""
     groq_server.status = 500
     with pytest.raises(TranscriberUnavailable):
         GroqTranscriber(settings).transcribe(speech_ogg("hola"))
-    assert len(groq_server.requests) == 2  # max_retries=1
+    assert len(groq_server.requests) == 1  # max_retries=0
     with pytest.raises(TranscriberUnavailable, match="GROQ_API_KEY"):
         GroqTranscriber(Settings(groq_api_key="")).transcribe(b"OggS")
 

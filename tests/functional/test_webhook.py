@@ -298,18 +298,19 @@ def test_tampered_byte_in_a_base64_body_is_403(queue: LocalFifoQueue, lambda_con
     "body",
     [
         b"[" * 100_000 + b"]" * 100_000,  # nested beyond the JSON parser's depth
-        b'{"object": "whatsapp_business_account", "entry": [], "x": "\\ud800"}',  # lone surrogate
+        b"[" * 65 + b"]" * 65,  # nested beyond ours (models.MAX_DEPTH)
         b"\xff\xfe{}",  # not UTF-8
         b"",
     ],
-    ids=["deep-nesting", "lone-surrogate", "not-utf8", "empty"],
+    ids=["deep-nesting", "nesting-over-our-limit", "not-utf8", "empty"],
 )
 def test_signed_bodies_that_are_not_usable_json_are_400(
     queue: LocalFifoQueue, lambda_context: Any, body: bytes
 ) -> None:
-    """Malformed payloads that json.loads rejects or that could not be re-encoded for the queue: a 400,
-    never an exception (a 500 would make Meta retry a poison payload for days). API Gateway hands
-    non-UTF-8 bodies base64-encoded, so all of them go that way."""
+    """Malformed payloads that json.loads rejects or that nest too deep to carry: a 400, never an
+    exception (a 500 would make Meta retry a poison payload for days). API Gateway hands non-UTF-8
+    bodies base64-encoded, so all of them go that way. (A lone surrogate escape used to be here: it is
+    now replaced by U+FFFD and the message answered, see test_webhook_poison.py.)"""
     signed_body, headers = signed(body)
     assert post(signed_body, headers, lambda_context, b64=True)["statusCode"] == 400
     assert queue.depth() == 0

@@ -4,7 +4,10 @@ Random JSON and mutated real fixtures (tests/events/updates/): ``WebhookPayload.
 nothing but ``pydantic.ValidationError``; whatever parses, the tutor's accessors read without raising and
 survive the queue round trip. The service itself, fed random bytes, signed or not, plain or base64, answers
 only 200/400/413/401/403/503 and never raises; with Redis and the queue up, a signed body under the size
-limit gets 200 or 400, never a 5xx.
+limit gets 200 or 400, never a 5xx, including bodies with NUL characters, lone surrogates and nesting
+around ``httpapi.MAX_DEPTH`` (issue 14). What it enqueues is clean: no NUL, no lone surrogate, ids of at
+most ``MAX_ID_CHARS``. (The Stripe webhook's fuzz is in tests/functional/test_billing_poison.py: it needs
+Postgres.)
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from espaluz.httpapi import Request
+from espaluz.httpapi import MAX_DEPTH, Request
 from espaluz.queue.local import LocalFifoQueue
 from espaluz.whatsapp.inbound import InboundEnvelope, WebhookService
 from espaluz.whatsapp.models import (
+    MAX_ID_CHARS,
     Message,
     MessageKind,
     Value,
@@ -57,6 +61,16 @@ TYPES = [
     "interactive", "button", "unsupported", "system", "order", "",
 ]  # fmt: skip
 
+# Text Postgres or UTF-8 refuse: NUL, lone surrogates; and ids beyond the B-tree row limit.
+poison_text = (
+    st.text(
+        st.sampled_from(["\x00", "\ud800", "\udfff", "\ud83d", "a", "ñ", "\U0001f600"]),
+        min_size=1,
+        max_size=6,
+    )
+    | st.just("w" * 300)  # over MAX_ID_CHARS (the B-tree limit itself: test_webhook_poison.py)
+    | st.sampled_from(["10000000000000", "-1", "1e300"])
+)
 scalars = (
     st.none()
     | st.booleans()
@@ -64,6 +78,7 @@ scalars = (
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=12)
     | st.sampled_from(TYPES)
+    | poison_text
 )
 json_values = st.recursive(
     scalars,
@@ -203,6 +218,31 @@ def service(redis_client: redis.Redis[bytes]) -> WebhookService:
     )
 
 
+def _nest(depth: int, leaf: Any) -> Any:
+    for _ in range(depth):
+        leaf = {"a": leaf}
+    return leaf
+
+
+@st.composite
+def deeply_nested_fixtures(draw: st.DrawFn) -> Any:
+    """A real fixture with a value replaced by objects nested around the limit (just under, at, far over)."""
+    document = copy.deepcopy(draw(st.sampled_from(FIXTURES)))
+    paths = [p for p in _paths(document) if p]
+    path = draw(st.sampled_from(paths))
+    parent = document
+    for step in path[:-1]:
+        parent = parent[step]
+    depth = draw(st.sampled_from([MAX_DEPTH - 12, MAX_DEPTH, 200, 900]))
+    parent[path[-1]] = _nest(depth, draw(scalars))
+    return document
+
+
+def _escaped(document: Any) -> bytes:
+    """JSON as Meta writes it: non-ASCII escaped, so NUL and lone surrogates travel as escapes."""
+    return json.dumps(document).encode()
+
+
 surrogate_text = st.text(
     st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF, categories=["Cs"]) | st.characters(),
     max_size=8,
@@ -210,9 +250,12 @@ surrogate_text = st.text(
 bodies = st.one_of(
     st.binary(max_size=300),
     json_values.map(lambda v: json.dumps(v).encode()),
-    mutated_fixtures().map(lambda v: json.dumps(v, ensure_ascii=False).encode()),
+    # Raw UTF-8; a lone surrogate among the values makes it invalid UTF-8, another 400.
+    mutated_fixtures().map(lambda v: json.dumps(v, ensure_ascii=False).encode("utf-8", "surrogatepass")),
     surrogate_text.map(lambda t: json.dumps({"object": "x", "entry": [], "t": t}).encode()),
     st.integers(21_000, 40_000).map(lambda n: b" " * n),
+    mutated_fixtures().map(_escaped),
+    deeply_nested_fixtures().map(_escaped),
 )
 
 
@@ -244,12 +287,13 @@ def test_every_fuzzed_envelope_on_the_queue_reads_back(
     service: WebhookService, redis_client: redis.Redis[bytes]
 ) -> None:
     """What the fuzzed service put on the queue is readable by the tutor: each body is a valid envelope, and
-    message envelopes hold a valid Message."""
+    message envelopes hold a valid Message. Bad input covered: mutated fixtures, with NUL, lone surrogates,
+    over-long ids and out-of-range timestamps among the values; what is enqueued holds none of them."""
 
     @HYPO
     @given(mutated_fixtures())
     def feed(document: Any) -> None:
-        body = json.dumps(document, ensure_ascii=False).encode()
+        body = _escaped(document)
         headers = {"x-hub-signature-256": sign(body, SECRET)}
         assert service.receive(Request("POST", "/webhooks/whatsapp", headers, {}, body)).status in {200, 400}
 
@@ -258,9 +302,15 @@ def test_every_fuzzed_envelope_on_the_queue_reads_back(
     seen = 0
     while batch := queue.receive(10):
         for record in batch:
+            assert "\\u0000" not in record.body
+            record.body.encode()  # no lone surrogate: UTF-8 refuses them
             envelope = InboundEnvelope.model_validate_json(record.body)
+            assert len(envelope.wamid) <= MAX_ID_CHARS
+            assert all(len(i or "") <= MAX_ID_CHARS for i in (envelope.wa_id, envelope.bsuid))
             if envelope.kind == "message":
-                Message.model_validate(envelope.message)
+                message = Message.model_validate(envelope.message)
+                assert message.model_dump(mode="json", by_alias=True, exclude_none=True) == envelope.message
+                assert 0 <= int(message.timestamp) < 10**13
             seen += 1
         for group in {r.group_id for r in batch}:
             queue.settle(group, [r.message_id for r in batch if r.group_id == group])

@@ -174,9 +174,45 @@ def test_tutor_consumes_the_queue_with_partial_batch_failures(template: Template
     props = mappings[0]["Properties"]
     assert logical_id(props["FunctionName"]) == "TutorLambdaFunction"
     assert props["EventSourceArn"] == {"Fn::GetAtt": ["InboundQueue", "Arn"]}
-    assert props["BatchSize"] == 10
+    assert props["BatchSize"] == 3  # see test_tutor_batches_fit_the_per_turn_budget
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert 2 <= props["ScalingConfig"]["MaximumConcurrency"] <= 1000
+
+
+# Seconds of a typical turn: the sizing's figure (test_prod_is_sized_for_100k_learners, serverless.yml).
+TYPICAL_TURN_S = 2
+
+
+def test_tutor_batches_fit_the_per_turn_budget(template: Template) -> None:
+    """The handler takes a record only while one more turn's budget fits in the remaining time
+    (espaluz/tutor/batch.py), so every record after the first must start within timeout - budget.
+    The batch's records before its last (typical turns; one of them may be a learner's second message,
+    which waits one pacing interval) must fit in that slack, or records are routinely returned and
+    count receives toward the dead-letter queue. Fault covered: a batch size the Lambda's clock cannot
+    hold (10 took 54 s of pacing for one learner alone), or a timeout cut below the budget."""
+    from espaluz.tutor.batch import turn_budget
+
+    settings = Settings()
+    mapping = next(iter(resources(template, "AWS::Lambda::EventSourceMapping").values()))["Properties"]
+    timeout = function(template, "tutor")["Timeout"]
+    slack = timeout - turn_budget(settings).total
+    assert slack > 0
+    before_last = mapping["BatchSize"] - 1
+    assert before_last * TYPICAL_TURN_S + settings.whatsapp_learner_interval_seconds <= slack
+    assert "MaximumBatchingWindowInSeconds" not in mapping  # not offered for FIFO queues
+
+
+def test_tutor_may_shorten_a_failed_messages_visibility_on_the_inbound_queue_only(template: Template) -> None:
+    """espaluz/tutor/batch.py calls ChangeMessageVisibility on records it reports failed. Fault covered:
+    the call denied in AWS (every retry waits the 6-minute visibility timeout) or granted beyond the
+    inbound queue."""
+    granted = [
+        s
+        for s in role_statements(template, "TutorRole")
+        if "sqs:ChangeMessageVisibility" in as_list(s["Action"])
+    ]
+    assert len(granted) == 1
+    assert as_list(granted[0]["Resource"]) == [{"Fn::GetAtt": ["InboundQueue", "Arn"]}]
 
 
 def test_inbound_queue_is_fifo_with_a_fifo_dead_letter_queue(template: Template) -> None:

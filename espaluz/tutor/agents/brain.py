@@ -7,8 +7,7 @@ Usage (in the orchestrator, after the rules and the engine passed)::
     reply = Reply(answer.text, buttons=answer.buttons)
     if answer.drill: state.pending = ...                          # an engine drill to check next turn
     record_usage(conn, learner.id, wamid, answer.usages)          # espaluz.llm.usage, same transaction
-    for learner_id, usage in brain.take_late_usages():            # calls that finished after their turn
-        record_usage(conn, learner_id, wamid, [usage])
+    record_late_usage(pool, brain.take_late_usages())             # calls that finished after their turn
 
 What a caller must know:
 
@@ -34,7 +33,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from espaluz.llm.chain import KEY_NAMES, LLM, collect, submit
 from espaluz.llm.guard import looks_like_injection
@@ -143,7 +142,7 @@ class TutorBrain:
         self.intent_model = intent_model
         self.turn_deadline_seconds = turn_deadline_seconds
         self.speculate = speculate
-        self._late: deque[tuple[UUID, Usage]] = deque()
+        self._late: deque[LateUsage] = deque()
 
     @classmethod
     def from_settings(cls, settings: Settings, redis_client: RedisClient | None = None) -> TutorBrain:
@@ -189,16 +188,18 @@ class TutorBrain:
         intent_name: intent.Intent | None = None,
         topic: str = "general",
         rng: random.Random | None = None,
+        wamid: str = "",
     ) -> BrainAnswer:
         """Answer a message the rules and the engine could not. ``intent_name`` (and ``topic``, a snake_case
         label such as ``ser_estar``, which keys the explanation cache) skip the classifier when the caller
-        already knows (a button, a command, the topic of the drill just answered)."""
+        already knows (a button, a command, the topic of the drill just answered). ``wamid`` is the
+        message answered: the usage of calls that finish after the answer is kept under it."""
         if not isinstance(deadline, Deadline):
             deadline = Deadline(self.turn_deadline_seconds if deadline is None else deadline)
         if intent_name is not None and intent_name not in ROUTE_PROVIDERS:
             intent_name = "conversation"
         try:
-            return self._answer(learner, state, text, deadline, intent_name, topic, rng)
+            return self._answer(learner, state, text, deadline, intent_name, topic, rng, wamid)
         except Exception:  # a bug here must not drop the learner's turn
             logger.exception("tutor brain failed for learner %s; engine answer", learner.id)
             return BrainAnswer(
@@ -214,6 +215,7 @@ class TutorBrain:
         intent_name: intent.Intent | None,
         topic: str,
         rng: random.Random | None,
+        wamid: str = "",
     ) -> BrainAnswer:
         rng = rng or random.Random()  # noqa: S311 (exercise choice, not security)
         profile = Profile.of(learner)
@@ -233,11 +235,11 @@ class TutorBrain:
             logger.info("possible prompt injection from learner %s", learner.id)
 
         if speculative is not None and intent_name not in CONVERSATION_INTENTS:
-            self._keep_late(learner.id, speculative.values())
+            self._keep_late(learner.id, wamid, speculative.values())
             speculative = None
         if intent_name in CONVERSATION_INTENTS:
             started = speculative or self._start_conversation(profile, state, text, deadline)
-            answer = self._conversation(learner.id, intent_name, profile, text, deadline, started)
+            answer = self._conversation(learner.id, intent_name, profile, text, deadline, started, wamid)
         else:
             answer = self._route(intent_name, topic, profile, text, deadline, rng)
         answer.usages[:0] = usages
@@ -295,9 +297,10 @@ class TutorBrain:
         text: str,
         deadline: Deadline,
         started: dict[str, Future[AgentResult[Any]]],
+        wamid: str = "",
     ) -> BrainAnswer:
         jobs = collect(started, deadline)
-        self._keep_late(learner_id, [started[name] for name, result in jobs.items() if result is None])
+        self._keep_late(learner_id, wamid, [started[name] for name, result in jobs.items() if result is None])
         if jobs["check"] is None:  # the correction missed this turn: it is folded into the next one
             started["check"].add_done_callback(lambda f: self._keep_enrichment(learner_id, text, f))
         chat = jobs["chat"]
@@ -340,8 +343,27 @@ class TutorBrain:
         except Exception:  # Redis gone: the enrichment is lost, the turn was answered anyway
             logger.warning("late correction not kept", extra={"learner_id": str(learner_id)})
 
+    def peek_enrichments(self, learner_id: UUID) -> list[str]:
+        """Corrections that missed earlier turns, oldest first, left in Redis: the turn that carries them
+        removes them (``drop_enrichments``) only once its reply is safe, so a turn that fails before
+        that leaves them for the next one. Redis gone: none (the answer matters more)."""
+        if self.cache is None:
+            return []
+        try:
+            raws = self.cache.redis.lrange(enrichment_key(learner_id), 0, -1)
+        except Exception:
+            return []
+        return [raw.decode() for raw in raws]
+
+    def drop_enrichments(self, learner_id: UUID, count: int) -> None:
+        """Forget the ``count`` oldest corrections (those a reply now carries); corrections kept since
+        the peek stay for the next answer. Raises when Redis is gone: the caller decides."""
+        if self.cache is not None and count:
+            self.cache.redis.ltrim(enrichment_key(learner_id), count, -1)
+
     def take_enrichments(self, learner_id: UUID) -> list[str]:
-        """Corrections that missed earlier turns, oldest first, removed as they are taken."""
+        """Corrections that missed earlier turns, oldest first, removed as they are taken (for a caller
+        that shows them at once; the tutor's turns use ``peek_enrichments`` and ``drop_enrichments``)."""
         if self.cache is None:
             return []
         key = enrichment_key(learner_id)
@@ -357,25 +379,35 @@ class TutorBrain:
             return []
         return [raw.decode() for raw in raws]
 
-    def _keep_late(self, learner_id: UUID, futures: Iterable[Future[AgentResult[Any]]]) -> None:
+    def _keep_late(self, learner_id: UUID, wamid: str, futures: Iterable[Future[AgentResult[Any]]]) -> None:
         """Calls whose answer the turn does not use (a speculative reply for another intent, a job past
-        the deadline) were still made and billed: their usage is kept for :meth:`take_late_usages`."""
+        the deadline) were still made and billed: their usage is kept for :meth:`take_late_usages`,
+        under the learner and the message they were made for (not the turn that happens to take them)."""
 
         def keep(future: Future[AgentResult[Any]]) -> None:
             if future.cancelled() or future.exception() is not None:
                 return
-            self._late.extend((learner_id, usage) for usage in future.result().usages)
+            self._late.extend(LateUsage(learner_id, usage, wamid) for usage in future.result().usages)
 
         for future in futures:
             future.add_done_callback(keep)
 
-    def take_late_usages(self) -> list[tuple[UUID, Usage]]:
-        """Usage of calls that finished after their turn was answered, as (learner id, usage): the
-        orchestrator stores them with a later turn (``record_usage``) so that costs stay complete."""
+    def take_late_usages(self) -> list[LateUsage]:
+        """Usage of calls that finished after their turn was answered, as (learner id, usage, wamid): the
+        processor stores them after a later turn, each under its own learner and message
+        (``espaluz.llm.usage.record_late_usage``), so that costs stay complete."""
         taken = []
         while self._late:
             taken.append(self._late.popleft())
         return taken
+
+
+class LateUsage(NamedTuple):
+    """A provider call that finished after its turn was answered: whose, and for which message."""
+
+    learner_id: UUID
+    usage: Usage
+    wamid: str = ""
 
 
 def _answer(

@@ -111,11 +111,13 @@ class CommandCenter:
         *,
         rng: random.Random | None = None,
         onboarding: bool = True,
+        local_queue: str | None = None,
     ) -> None:
         self.pool = pool
         self.redis = redis_client
         self.rng = rng or random.Random()  # noqa: S311 - exercise choice, not security
         self.onboarding = onboarding  # False: new learners are never asked (the "perfil" command still works)
+        self.local_queue = local_queue  # the local stack's queue: its dead letters go with an erasure
 
     # --- entry point ---------------------------------------------------------------------------------
 
@@ -151,12 +153,19 @@ class CommandCenter:
         return self._onboarding(learner, text, reply_id, said, state)
 
     def erase(self, learner_id: UUID) -> bool:
-        """Delete the learner (the row cascades to every table) and their conversation state. Call it
-        after the goodbye of a confirmed deletion (``CommandResult.delete_learner``) has been sent."""
+        """Delete the learner (the row cascades to every table), their conversation state and, on the
+        local stack, their dead letters. Call it after the goodbye of a confirmed deletion
+        (``CommandResult.delete_learner``) has been sent."""
         with self.pool.connection() as conn:
+            identity = conn.execute(
+                "SELECT wa_id, bsuid FROM learners WHERE id = %s", (learner_id,)
+            ).fetchone()
             existed = profiles.erase(conn, learner_id)
         if self.redis is not None:
             self.redis.delete(StateStore.key(learner_id))
+            if self.local_queue is not None:
+                wa_id, bsuid = identity if identity else (None, None)
+                privacy.erase_dead_letters(self.redis, self.local_queue, learner_id, wa_id, bsuid)
         logger.info("learner erased", extra={"learner_id": str(learner_id), "existed": existed})
         return existed
 
@@ -430,4 +439,8 @@ def onboarding_passthrough() -> frozenset[str]:
 def build_commands(settings: Any, pool: ConnectionPool, redis_client: RedisClient) -> CommandCenter:
     """The command center the tutor processor runs before the orchestrator; onboarding follows the
     ``TUTOR_ONBOARDING`` setting."""
-    return CommandCenter(pool, redis_client, onboarding=bool(settings.tutor_onboarding))
+    queue_url = str(settings.queue_url or "")
+    local_queue = (queue_url.removeprefix("local:") or "inbound") if queue_url.startswith("local:") else None
+    return CommandCenter(
+        pool, redis_client, onboarding=bool(settings.tutor_onboarding), local_queue=local_queue
+    )

@@ -8,6 +8,9 @@ confirm: an irreversible step needs the button.
 
 The export gathers everything stored about the learner and nothing about anybody else: every query is
 filtered by the learner's id (and the memory export is ``espaluz.memory.store.export_learner``).
+
+Erasure also reaches the local queue's dead letters (``erase_dead_letters``): they hold the learner's
+messages and phone number for days (the retention), longer than anything else left after the row goes.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
     import psycopg
 
     from espaluz.storage.learners import Learner
+    from espaluz.storage.redis import RedisClient
     from espaluz.tutor.state import ConversationState
 
 CONFIRM_KEY = "delete_confirm"
@@ -110,6 +114,46 @@ def cancelled(learner: Learner) -> Reply:
         tr(learner.native_language, "De acuerdo, no he borrado nada. 👍", "OK, nothing was deleted."),
         buttons=(Button("practice", "Practicar"),),
     )
+
+
+def erase_dead_letters(
+    client: RedisClient,
+    queue_name: str,
+    learner_id: UUID,
+    wa_id: str | None,
+    bsuid: str | None,
+    *,
+    now: float | None = None,
+) -> int:
+    """Delete the learner's dead letters from local queue ``queue_name``; returns how many.
+
+    A dead letter is the learner's when its message group is: their messages are grouped by the learner
+    key (an HMAC of the WhatsApp identity, which this side cannot recompute without the app secret and
+    which changes when a BSUID arrives), their notices by that key or by the learner id. So the groups are
+    found from the envelopes: a group whose envelope names the learner's wa_id or BSUID (or parent
+    BSUID), or is a notice for the learner id, or whose id is the learner id; then every dead letter of
+    those groups goes, an unreadable body included."""
+    from espaluz.queue.local import LocalFifoQueue
+
+    queue = LocalFifoQueue(client, queue_name)
+    entries = queue.dead_letters(now=now)
+    groups = {str(learner_id)}
+    for entry in entries:
+        try:
+            envelope = json.loads(entry.get("body", ""))
+        except ValueError:
+            continue
+        if not isinstance(envelope, dict):
+            continue
+        update = envelope.get("update")
+        noticed = isinstance(update, dict) and update.get("learner_id") == str(learner_id)
+        if (
+            noticed
+            or (wa_id and envelope.get("wa_id") == wa_id)
+            or (bsuid and bsuid in (envelope.get("bsuid"), envelope.get("parent_bsuid")))
+        ):
+            groups.add(entry.get("group", ""))
+    return queue.delete_dead_letters([e["id"] for e in entries if e.get("group") in groups])
 
 
 def _rows(conn: psycopg.Connection[Any], sql: str, learner_id: UUID) -> list[dict[str, Any]]:
