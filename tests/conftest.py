@@ -164,6 +164,26 @@ def database_url(pg_server: Any) -> Iterator[str]:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+def fail_once(database_url: str, table: str, events: str = "UPDATE", when: str = "") -> None:
+    """A database fault: the first write to ``table`` (``events``, e.g. ``INSERT OR UPDATE``; ``when``, a
+    trigger condition such as ``NEW.status = 'sent'``) raises, later ones succeed. A real Postgres
+    error at a chosen point, for tests of what a retry finds afterwards."""
+    condition = f"WHEN ({when}) " if when else ""
+    with psycopg.connect(database_url) as conn:
+        conn.execute("CREATE SEQUENCE fault_once")
+        conn.execute(
+            """CREATE FUNCTION fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
+               BEGIN
+                 IF nextval('fault_once') = 1 THEN RAISE EXCEPTION 'injected fault'; END IF;
+                 RETURN NEW;
+               END $$"""
+        )
+        conn.execute(
+            f"CREATE TRIGGER fail_once BEFORE {events} ON {table} FOR EACH ROW "
+            f"{condition}EXECUTE FUNCTION fail_once()"
+        )
+
+
 # --- Redis ------------------------------------------------------------------------------------------
 
 

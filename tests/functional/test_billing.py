@@ -15,7 +15,7 @@ import pytest
 
 from espaluz.billing.stripe_client import PaymentsError, StripePayments
 from espaluz.storage import learners
-from tests.conftest import PHONE_NUMBER_ID, GraphEmulator
+from tests.conftest import PHONE_NUMBER_ID, GraphEmulator, fail_once
 from tests.stripe_api import TEST_KEY, StripeAPI, signed_post, stripe_api, stripe_header
 
 __all__ = ["stripe_api"]  # the fixture, imported for pytest
@@ -399,19 +399,7 @@ def test_database_fault_mid_event_then_retry_applies_once(
 ) -> None:
     """A real database error after the event row and the subscription were written (a trigger on
     entitlements that raises once): 500 so Stripe retries, nothing kept; the retry applies it once."""
-    with psycopg.connect(database_url) as conn:
-        conn.execute("CREATE SEQUENCE fault_once")
-        conn.execute(
-            """CREATE FUNCTION fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
-               BEGIN
-                 IF nextval('fault_once') = 1 THEN RAISE EXCEPTION 'injected fault'; END IF;
-                 RETURN NEW;
-               END $$"""
-        )
-        conn.execute(
-            "CREATE TRIGGER fail_once BEFORE INSERT OR UPDATE ON entitlements "
-            "FOR EACH ROW EXECUTE FUNCTION fail_once()"
-        )
+    fail_once(database_url, "entitlements", "INSERT OR UPDATE")
     checkout = completed_events(stripe_api, learner_id)[1]
     assert signed_post(checkout, lambda_context)["statusCode"] == 500
     assert count(database_url, "SELECT count(*) FROM stripe_events") == 0

@@ -35,7 +35,7 @@ from espaluz.tutor.agents.brain import LateUsage, enrichment_key
 from espaluz.whatsapp.outgoing import Reply
 from espaluz.whatsapp.sender import pace_key
 from functions.tutor import handler as tutor
-from tests.conftest import GraphEmulator
+from tests.conftest import GraphEmulator, fail_once
 from tests.functional.test_tutor import _group, replies, say, text_of, worker  # noqa: F401 (the fixture)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -106,19 +106,7 @@ def test_a_postgres_error_after_the_send_is_completed_without_a_second_send(
     """Database fault after the Graph call: the update that records the part as sent, or the one that
     marks the turn answered, fails once (a trigger). The delivery fails; the redelivery finds the reply
     already out (or in flight: it may have arrived) and completes the turn without sending it again."""
-    with psycopg.connect(database_url) as conn:
-        conn.execute("CREATE SEQUENCE fault_once")
-        conn.execute(
-            """CREATE FUNCTION fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
-               BEGIN
-                 IF nextval('fault_once') = 1 THEN RAISE EXCEPTION 'injected fault'; END IF;
-                 RETURN NEW;
-               END $$"""
-        )
-        conn.execute(
-            f"CREATE TRIGGER fail_once BEFORE UPDATE ON {table} FOR EACH ROW "
-            f"WHEN (NEW.status = '{status}') EXECUTE FUNCTION fail_once()"
-        )
+    fail_once(database_url, table, "UPDATE", f"NEW.status = '{status}'")
     say(lambda_context, "hola", wamid="wamid.PG1")
     event = received_event(worker)
     with pytest.raises(BatchProcessingError):
