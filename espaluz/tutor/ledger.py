@@ -103,6 +103,11 @@ class Claim:
         return [p for p in self.parts if p.status == "pending"]
 
     @property
+    def in_doubt(self) -> list[Part]:
+        """Parts whose Graph call was in flight when an earlier attempt stopped: never sent again."""
+        return [p for p in self.parts if p.status == "sending"]
+
+    @property
     def reply_wamids(self) -> tuple[str, ...]:
         return tuple(p.reply_wamid for p in self.parts if p.reply_wamid)
 
@@ -324,11 +329,11 @@ class PartJournal:
         because only one attempt can make this move, and a taken-over attempt stops here."""
         with self.ledger.pool.connection() as conn:
             moved = conn.execute(
-                """UPDATE turn_parts p SET status = 'sending'
+                """UPDATE turn_parts p SET status = 'sending', sending_at = %s
                    FROM turns t
                    WHERE p.wamid = %s AND p.part = %s AND p.status = 'pending'
                      AND t.wamid = p.wamid AND t.status = 'sending' AND t.claimed_at = %s""",
-                (self.claim.wamid, self.parts[index], self.claim.token),
+                (datetime.now(UTC), self.claim.wamid, self.parts[index], self.claim.token),
             ).rowcount
         if not moved:
             raise TurnTakenOver(f"turn {self.claim.wamid} was taken over by a later delivery; not sending")

@@ -343,6 +343,11 @@ class TutorProcessor:
             self._finish(wamid, "recovered", (), started)
             return TurnResult(wamid, learner.id, "recovered", duplicate=True)
         pending = claim.pending
+        if claim.in_doubt:  # the one loss the ledger allows: a crash during the Graph call itself
+            logger.warning(
+                "parts in flight when an attempt stopped are not sent again; the learner may lack them",
+                extra={"wamid": wamid, "parts": [p.part for p in claim.in_doubt]},
+            )
         if messages is not None and len(messages) == len(claim.parts):
             outgoing: list[Outgoing | Prepared] = [messages[p.part] for p in pending]
         else:

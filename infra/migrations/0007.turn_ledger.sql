@@ -24,6 +24,9 @@ CREATE TABLE turn_parts (
     -- held: outside the 24-hour window, kept for the learner's next message instead.
     status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sending', 'sent', 'held')),
     reply_wamid text,
+    -- When the Graph call started: a part still 'sending' well after that (more than the tutor
+    -- function's timeout) was in flight when its attempt died, and the learner may not have it.
+    sending_at timestamptz,
     sent_at timestamptz,
     PRIMARY KEY (wamid, part)
 );

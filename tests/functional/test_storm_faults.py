@@ -35,6 +35,14 @@ What is asserted, once every accepted message's turn is answered (bounded pollin
   ``answered``, itself or through the burst turn that answered it (``answered_by``); every part planned
   for those turns is ``sent``, with Meta's (the emulator's) message id, and that id is in the outbox
   addressed to that learner. So each learner has a reply to their last message.
+
+  The one exception is the loss the ledger allows by design (``espaluz.tutor.ledger``: a part whose Graph
+  call may have reached Meta is never sent again): a part whose Graph call was in flight at a kill -9.
+  Such a part stays ``sending``; it is accepted only if its call started before one of the kills
+  (``sending_at``, on the stack's real clock), it is in the outbox at most once (the call may have
+  reached the emulator before the kill), and there can be no more of them than calls in flight: one per
+  worker thread per kill. On a loaded machine a kill lands in that
+  instant now and then (2 of 30 parts in one CI run); usually none.
 - **None sent twice**, from what the outbox records. The emulator records every send it accepted, with
   a fresh id. A reply "sent twice" is a planned part (one row of ``turn_parts``: a turn's wamid and the
   part's index) that reached the emulator more than once. Checked two ways: (a) by id: the outbox
@@ -62,11 +70,13 @@ import psycopg
 import pytest
 
 from tests.conftest import free_port
-from tests.dev_process import DevStack, end_left_behind, left_behind
+from tests.dev_process import DevStack, end_left_behind, left_behind, subprocess_clock
 
+WORKERS = 10  # LOCAL_TUTOR_CONCURRENCY: at most this many Graph calls are in flight when a stack dies
 WAIT_S = 120.0  # how long a condition may take on a slow, shared machine before the test gives up
 LEARNERS = [f"1555088{n:04d}" for n in range(10)]
 ENV = {
+    "LOCAL_TUTOR_CONCURRENCY": str(WORKERS),
     "WHATSAPP_LEARNER_INTERVAL_SECONDS": "0.2",
     "TUTOR_TIMEOUT_SECONDS": "10",
     "TURN_CLAIM_TIMEOUT_SECONDS": "12",
@@ -185,7 +195,7 @@ def database_uri(data_dir: Path) -> str:
 
 def ledger(data_dir: Path, wamids: list[str]) -> tuple[dict[str, tuple[str, str]], list[tuple[Any, ...]]]:
     """For each wamid: (its root turn: itself or the burst turn that answered it, that root's status); and
-    every part of those root turns: (root wamid, part, status, reply_wamid, body)."""
+    every part of those root turns: (root wamid, part, status, reply_wamid, body, sending_at as epoch s)."""
     with psycopg.connect(database_uri(data_dir), autocommit=True, connect_timeout=5) as conn:
         rows = conn.execute(
             """SELECT t.wamid, coalesce(t.answered_by, t.wamid), coalesce(r.status, t.status)
@@ -195,11 +205,18 @@ def ledger(data_dir: Path, wamids: list[str]) -> tuple[dict[str, tuple[str, str]
         turns = {w: (root, status) for w, root, status in rows}
         roots = sorted({root for root, _ in turns.values()})
         parts = conn.execute(
-            "SELECT wamid, part, status, reply_wamid, body FROM turn_parts WHERE wamid = ANY(%s)"
+            "SELECT wamid, part, status, reply_wamid, body, extract(epoch FROM sending_at)"
+            " FROM turn_parts WHERE wamid = ANY(%s)"
             " ORDER BY wamid, part",
             (roots,),
         ).fetchall()
     return turns, [tuple(p) for p in parts]
+
+
+def in_flight_at_a_kill(part: tuple[Any, ...], killed_at: list[float]) -> bool:
+    """A part left ``sending`` by a stack that was then killed: its Graph call started before a kill."""
+    status, sending_at = part[2], part[5]
+    return status == "sending" and sending_at is not None and float(sending_at) < max(killed_at, default=0)
 
 
 def canonical(body: dict[str, Any]) -> str:
@@ -212,6 +229,7 @@ def test_a_storm_with_kill_9_restarts_and_graph_5xx_loses_no_reply_and_sends_non
     data_dir: Path, reaper: None
 ) -> None:
     accepted: dict[str, list[str]] = {wa_id: [] for wa_id in LEARNERS}
+    killed_at: list[float] = []
     first_half, second_half = LEARNERS[:5], LEARNERS[5:]
 
     # Phase 1: everyone writes; half of them twice back to back (bursts); Graph fails three sends.
@@ -227,6 +245,7 @@ def test_a_storm_with_kill_9_restarts_and_graph_5xx_loses_no_reply_and_sends_non
         first.stop()
         raise
     kill_everything(first)  # mid-run: replies still to go out, Graph failures perhaps still queued
+    killed_at.append(subprocess_clock())
 
     # Phase 2: a restart brings Redis and Postgres back; more Graph 5xx, a Redis stall, new messages.
     second = DevStack.start(data_dir, free_port(), env=ENV)
@@ -243,6 +262,7 @@ def test_a_storm_with_kill_9_restarts_and_graph_5xx_loses_no_reply_and_sends_non
         second.stop()
         raise
     kill_app_only(second)  # mid-run again; this time Redis and Postgres stay up
+    killed_at.append(subprocess_clock())
 
     # Phase 3: the last start reuses the services; wait until every accepted message is answered.
     third = DevStack.start(data_dir, free_port(), env=ENV)
@@ -257,8 +277,8 @@ def test_a_storm_with_kill_9_restarts_and_graph_5xx_loses_no_reply_and_sends_non
             return (
                 len(turns) == len(wamids)
                 and all(status == "answered" for _, status in turns.values())
-                and all(status == "sent" for _, _, status, _, _ in parts)
-                and len(outbox(third.url)) >= len(parts)
+                and all(p[2] == "sent" or in_flight_at_a_kill(p, killed_at) for p in parts)
+                and len(outbox(third.url)) >= len([p for p in parts if p[2] == "sent"])
             )
 
         try:
@@ -266,9 +286,9 @@ def test_a_storm_with_kill_9_restarts_and_graph_5xx_loses_no_reply_and_sends_non
         except AssertionError:
             turns, parts = ledger(data_dir, wamids)
             unanswered = {w: turns.get(w) for w in wamids if turns.get(w, ("", ""))[1] != "answered"}
-            unsent = [p[:4] for p in parts if p[2] != "sent"]
+            unsent = [p[:4] + p[5:] for p in parts if p[2] != "sent"]
             raise AssertionError(
-                f"lost: turns not answered {unanswered}; parts not sent {unsent}; "
+                f"lost: turns not answered {unanswered}; parts not sent {unsent} (kills at {killed_at}); "
                 f"outbox {len(outbox(third.url))} for {len(parts)} parts"
             ) from None
         # A quiet period: a redelivery answering again, or a late finisher, would send by now.
@@ -281,26 +301,38 @@ def test_a_storm_with_kill_9_restarts_and_graph_5xx_loses_no_reply_and_sends_non
     root_learner = {root: learner_of[w] for w, (root, _) in turns.items()}
     assert all(root_learner[root] == learner_of[w] for w, (root, _) in turns.items())  # bursts: one learner
 
-    # Nothing lost: every part of every answered turn went out, to its learner, under its recorded id.
+    # Nothing lost: every part of every answered turn went out, to its learner, under its recorded id,
+    # but for the Graph calls a kill cut short (at most one per worker per kill; see the docstring).
+    cut_short = [p for p in parts if p[2] != "sent"]
+    assert all(in_flight_at_a_kill(p, killed_at) for p in cut_short), cut_short
+    assert len(cut_short) <= WORKERS * len(killed_at), cut_short
+    parts = [p for p in parts if p[2] == "sent"]
     by_id = {item["id"]: item for item in sent}
-    for root, part, status, reply_wamid, _ in parts:
-        assert status == "sent", (root, part, status, reply_wamid)
+    for root, part, status, reply_wamid, _, _ in parts:
         assert reply_wamid in by_id, (root, part, status, reply_wamid)
         assert by_id[reply_wamid]["to"] == root_learner[root]
     answered_roots = {root for root, _ in turns.values()}
-    assert answered_roots <= {p[0] for p in parts}  # every answering turn sent at least one message
+    assert answered_roots <= {
+        p[0] for p in parts + cut_short
+    }  # every answering turn sent at least one message
     for wa_id in LEARNERS:
         last_root = turns[accepted[wa_id][-1]][0]
-        assert any(p[0] == last_root for p in parts), f"{wa_id}: no reply to their last message"
+        assert any(p[0] == last_root for p in parts + cut_short), f"{wa_id}: no reply to their last message"
 
-    # Nothing twice, by id: the outbox holds exactly the recorded sends, each once.
+    # Nothing twice, by id: the outbox holds the recorded sends, each once, and at most one message per
+    # part cut short (its call may have reached the emulator before the kill: the learner has it once).
     recorded = Counter(p[3] for p in parts)
     assert all(n == 1 for n in recorded.values())
-    assert sorted(by_id) == sorted(recorded), "outbox messages that no planned part records (a resend)"
-    assert len(sent) == len(by_id) == len(parts)
+    assert set(recorded) <= set(by_id), "recorded sends missing from the outbox"
+    unrecorded = [i for i in sent if i["id"] not in recorded]
+    assert len(unrecorded) <= len(cut_short), "outbox messages that no planned part records (a resend)"
+    assert len(sent) == len(by_id)
 
-    # Nothing twice, by content: per learner, each body as often in the outbox as among the sent parts.
+    # Nothing twice, by content: per learner, each body as often in the outbox as among the sent parts,
+    # plus at most once for each part of that learner a kill cut short; never resent.
     for wa_id in LEARNERS:
         in_outbox = Counter(canonical(i["body"]) for i in sent if i["to"] == wa_id)
         planned = Counter(canonical(p[4]) for p in parts if root_learner[p[0]] == wa_id)
-        assert in_outbox == planned, f"{wa_id}: outbox bodies differ from the planned parts"
+        maybe = Counter(canonical(p[4]) for p in cut_short if root_learner[p[0]] == wa_id)
+        assert not planned - in_outbox, f"{wa_id}: sent parts missing from the outbox"
+        assert not (in_outbox - planned) - maybe, f"{wa_id}: outbox bodies that no part accounts for"

@@ -9,6 +9,7 @@ coming due) is written into the database and Redis rather than slept through.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -102,6 +103,7 @@ def test_a_postgres_error_after_the_send_is_completed_without_a_second_send(
     lambda_context: Any,
     table: str,
     status: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Database fault after the Graph call: the update that records the part as sent, or the one that
     marks the turn answered, fails once (a trigger). The delivery fails; the redelivery finds the reply
@@ -113,10 +115,17 @@ def test_a_postgres_error_after_the_send_is_completed_without_a_second_send(
         tutor.handler(event, lambda_context)
     assert len(replies(graph_emulator)) == 1
     assert ledger(database_url, "wamid.PG1")[0] == "released"
+    with psycopg.connect(database_url) as conn:  # the Graph call's start is recorded before it leaves
+        [(sending_at,)] = conn.execute("SELECT sending_at FROM turn_parts WHERE wamid = 'wamid.PG1'")
+    assert sending_at is not None
 
-    assert tutor.handler(event, lambda_context) == {"batchItemFailures": []}
+    with caplog.at_level(logging.WARNING, logger="espaluz.tutor.processor"):
+        assert tutor.handler(event, lambda_context) == {"batchItemFailures": []}
     assert len(replies(graph_emulator)) == 1
     assert ledger(database_url, "wamid.PG1")[0] == "answered"
+    # Only a part left in flight (its 'sent' update failed) is reported as possibly missing.
+    in_flight = [r for r in caplog.records if r.getMessage().startswith("parts in flight")]
+    assert [getattr(r, "parts", None) for r in in_flight] == ([[0]] if status == "sent" else [])
 
 
 CHILD = """
