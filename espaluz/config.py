@@ -91,9 +91,13 @@ class Settings(BaseModel):
     billing_monthly_price_id: str = Field("price_espaluz_plus_monthly", description="Stripe price (monthly).")
     billing_plan_name: str = "Espaluz Plus"
     billing_free_features: str = Field("basic_drills", description="Comma-separated free-tier features.")
+    billing_monthly_price_cents: int = Field(
+        999, description="The monthly price shown in the chat, in cents (keep it equal to the Stripe price)."
+    )
+    billing_monthly_price_currency: str = Field("EUR", description="The currency of that price (ISO 4217).")
     billing_paid_features: str = Field(
-        "basic_drills,unlimited_turns,pronunciation_feedback,advanced_lessons",
-        description="Comma-separated features of the monthly plan.",
+        "basic_drills,unlimited_turns",
+        description="Comma-separated features of the monthly plan (only features the code checks are sold).",
     )
     billing_public_url: str = Field(
         "https://wa.me/", description="Where Checkout and the portal send the learner back (success/return)."
@@ -103,7 +107,7 @@ class Settings(BaseModel):
     billing_offer_quiet_days_after_no: int = Field(21, description="No offer this long after a 'no'.")
     billing_offer_streak: int = Field(5, description="Correct answers in a row that count as a streak.")
     billing_offer_bonus_feature: str = Field(
-        "pronunciation_feedback", description="Feature lent with an offer ('' for no bonus)."
+        "", description="A paid feature lent for a while with an offer ('' for no bonus)."
     )
     billing_offer_bonus_days: int = Field(7, description="How long the offer's bonus lasts.")
     billing_followup_template: str = Field(

@@ -7,9 +7,10 @@ subscription are applied one after the other, and the later one carries the late
 cannot roll the state back. ``learners.plan`` and ``learners.plan_status`` mirror the entitlement for
 ``espaluz learner show``.
 
-Reading (``EntitlementChecker``) happens on every tutor turn: the plan is cached in-process for a short
-while (``BILLING_ENTITLEMENT_CACHE_SECONDS``); free learners' turns are counted from the ``turns`` table
-(exact, and a redelivered message is not counted twice). A cached "free" never blocks a learner who has
+Reading (``EntitlementChecker``) happens on every teaching turn: the plan is cached in-process for a
+short while (``BILLING_ENTITLEMENT_CACHE_SECONDS``); free learners' teaching turns are counted from the
+``turns`` table by route (``free_tier``: onboarding, placement, commands and notices are free), exactly,
+and a redelivered message is not counted twice. A cached "free" never blocks a learner who has
 just paid: before refusing a turn the checker reads the plan again.
 """
 
@@ -23,6 +24,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from espaluz.billing.free_tier import day_start, is_teaching
 from espaluz.billing.plans import FREE, PREMIUM, UNLIMITED_TURNS, Catalog, plan_for_status
 from espaluz.billing.stripe_client import subscription_field
 
@@ -221,13 +223,22 @@ class Entitlement:
 
 @dataclass(frozen=True, slots=True)
 class TurnAccess:
+    """The free tier's verdict on the turn being decided. ``used``: teaching turns already answered today
+    (None for plans without a daily limit); the turn being decided is not among them."""
+
     entitlement: Entitlement
-    turns_today: int | None  # counted for plans without unlimited turns only
+    used: int | None
     limit: int | None
 
     @property
     def allowed(self) -> bool:
-        return self.limit is None or self.turns_today is None or self.turns_today <= self.limit
+        """May this turn be taught? (It would be teaching turn number ``used + 1``.)"""
+        return self.limit is None or self.used is None or self.used < self.limit
+
+    @property
+    def last(self) -> bool:
+        """Is this turn, if taught, the last free one of the day?"""
+        return self.limit is not None and self.used is not None and self.used + 1 == self.limit
 
 
 def read_entitlement(
@@ -303,7 +314,8 @@ class EntitlementChecker:
             self._cache.pop(learner_id, None)
 
     def check_turn(self, learner_id: UUID) -> TurnAccess:
-        """May this learner have a tutor turn now? The current turn is already recorded in ``turns``."""
+        """May this learner be taught now? Counts the teaching turns answered today (the turn being
+        decided has no route yet, so it is not among them). A refusal reads the plan again first."""
         ent = self.entitlement(learner_id)
         if UNLIMITED_TURNS in ent.features:
             return TurnAccess(ent, None, None)
@@ -317,16 +329,14 @@ class EntitlementChecker:
         return access
 
     def turns_today(self, learner_id: UUID, now: datetime) -> int:
-        """Turns the learner asked for since ``now``'s midnight UTC (the tutor stamps each turn's
-        ``received_at`` with the same clock)."""
-        midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        """Teaching turns (``free_tier.is_teaching``) the learner was answered since ``now``'s midnight
+        UTC (the tutor stamps each turn's ``received_at`` with the same clock). A redelivered message is
+        one row, so it is never counted twice."""
         with self.pool.connection() as conn:
-            row = conn.execute(
-                """SELECT count(*) FROM turns
-                   WHERE learner_id = %s AND received_at >= %s
-                     -- only what the learner asked: not notices we owed them, not their reactions
-                     AND wamid NOT LIKE 'notice.%%'
-                     AND route IS DISTINCT FROM 'reaction' AND route IS DISTINCT FROM 'unreaction'""",
-                (learner_id, midnight),
-            ).fetchone()
-        return int(row[0]) if row else 0
+            rows = conn.execute(
+                """SELECT route FROM turns
+                   WHERE learner_id = %s AND received_at >= %s AND route IS NOT NULL
+                     AND wamid NOT LIKE 'notice.%%'""",
+                (learner_id, day_start(now)),
+            ).fetchall()
+        return sum(1 for (route,) in rows if is_teaching(route))

@@ -191,15 +191,28 @@ class StripeWebhookService:
             return None
 
     def _reply(self, notice: Notice) -> Reply:
+        language = self._language(notice.learner_id)
         if notice.kind == "thanks":
-            return messages.thanks(self.catalog)
+            return messages.thanks(self.catalog, language)
         if notice.kind == "payment_failed":
-            return messages.payment_failed(self._portal(notice.customer_id))
+            return messages.payment_failed(language, self._portal(notice.customer_id))
         if notice.kind == "trial_ending":
-            return messages.trial_ending(self._portal(notice.customer_id))
+            return messages.trial_ending(language, self._portal(notice.customer_id))
         if notice.kind == "cancel_scheduled":
-            return messages.cancel_scheduled(self.catalog, notice.until)
-        return messages.subscription_ended(self.catalog)
+            return messages.cancel_scheduled(self.catalog, language, notice.until)
+        return messages.subscription_ended(self.catalog, language)
+
+    def _language(self, learner_id: UUID) -> str:
+        """The learner's explanation language (``learners.native_language``); Spanish if unreadable."""
+        try:
+            with self.pool.connection() as conn:
+                row = conn.execute(
+                    "SELECT native_language FROM learners WHERE id = %s", (learner_id,)
+                ).fetchone()
+        except Exception as exc:
+            logger.warning("notice language unknown", extra={"error": type(exc).__name__})
+            return "es"
+        return str(row[0]) if row else "es"
 
 
 def _signed_at(header: str) -> int:

@@ -3,20 +3,28 @@
 Policy (measured in the design: contextual prompts converted 8.7% against 2.3% for a generic
 "subscribe now"):
 
-- only free learners, and only right after a high-engagement moment: a skill mastered (the last
-  ``MASTERY_RUN`` attempts at that skill all right), a streak (every ``BILLING_OFFER_STREAK`` right answers
-  in a row), or a hard drill passed (a tense beyond the present);
-- with a value line from the learner's own week in ``drill_attempts`` ("Esta semana practicaste 12 verbos
-  y acertaste 31 ejercicios");
+- only free learners, never in their first session (``FIRST_SESSION``: the first 24 hours after the
+  learner first wrote), and only right after something worth praising: a skill mastered (the last
+  ``MASTERY_RUN`` attempts at that skill all right) or a streak (every ``BILLING_OFFER_STREAK`` right
+  answers in a row). A single right answer, however hard, is not enough;
+- with a value line from the learner's own week in ``drill_attempts`` ("Esta semana ya conjugaste bien
+  12 verbos distintos y acertaste 31 ejercicios"), in the learner's language when shown
+  (``messages.value_line``) and in Spanish in ``offers.value_line``;
 - at most once every ``BILLING_OFFER_COOLDOWN_DAYS``, and not within ``BILLING_OFFER_QUIET_DAYS_AFTER_NO``
   of a "no";
-- with an optional time-limited bonus (a feature lent for ``BILLING_OFFER_BONUS_DAYS``, by default a week
-  of pronunciation coaching), which ``entitlements.read_entitlement`` adds while it lasts;
+- with an optional time-limited bonus (a feature lent for ``BILLING_OFFER_BONUS_DAYS``), which
+  ``entitlements.read_entitlement`` adds while it lasts; only a feature the plan really sells
+  (``Catalog.lendable``: checked where it is used, and for pronunciation only with voice configured);
 - a next-day follow-up recorded as scheduled; ``due_followups`` chooses who is due and how (a voice note
   where the learner receives voice, else text, inside the 24-hour window; outside it an approved template,
   only with consent; otherwise skipped). Delivering them needs a scheduler (not wired yet).
 
 Offers, answers and conversions are rows in ``offers``; ``report`` computes the conversion rate.
+
+Why no offer in the first session: a new learner spends it setting up and finding out what the tutor
+does; being sold to before coming back even once reads as pushy and, by the design's measurements,
+converts worst. A learner who returns the next day has shown the intent an offer can build on. (The
+free tier's own notices, which carry the price, are not offers: they answer the learner's use.)
 """
 
 from __future__ import annotations
@@ -27,22 +35,24 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from espaluz.billing import messages
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     import psycopg
 
+    from espaluz.billing.plans import Catalog
     from espaluz.config import Settings
 
 logger = logging.getLogger(__name__)
 
 MASTERY_RUN = 5
-EASY_SKILLS = frozenset({"conjugation:indicative.present"})
+FIRST_SESSION = timedelta(hours=24)
 RIGHT = ("correct", "accent")
 ATTRIBUTION_DAYS = 7
 FOLLOWUP_AFTER = timedelta(days=1)
 WINDOW = timedelta(hours=24)
-BONUS_LABELS = {"pronunciation_feedback": "coaching de pronunciación"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +64,21 @@ class DrillResult:
 
 
 @dataclass(frozen=True, slots=True)
+class WeekProgress:
+    """The learner's last 7 days of drills, this turn included: distinct verbs conjugated right, right
+    answers, and distinct verb tenses answered right."""
+
+    verbs: int
+    right: int
+    tenses: int
+
+
+@dataclass(frozen=True, slots=True)
 class OfferMade:
     id: UUID
     moment: str
-    value_line: str
-    bonus_line: str | None
+    progress: WeekProgress
+    bonus: tuple[str, int] | None  # (feature, days) lent from now on
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,20 +89,27 @@ class OfferPolicy:
     bonus_feature: str
     bonus_days: int
 
+    first_session: timedelta = FIRST_SESSION
+
     @classmethod
-    def from_settings(cls, settings: Settings) -> OfferPolicy:
+    def from_settings(cls, settings: Settings, catalog: Catalog | None = None) -> OfferPolicy:
+        """The policy from ``BILLING_OFFER_*``; the bonus is dropped when ``catalog`` does not really sell
+        that feature (see ``Catalog.lendable``)."""
+        bonus = settings.billing_offer_bonus_feature
+        if bonus and catalog is not None and not catalog.lendable(bonus):
+            bonus = ""
         return cls(
             cooldown=timedelta(days=settings.billing_offer_cooldown_days),
             quiet_after_no=timedelta(days=settings.billing_offer_quiet_days_after_no),
             streak=settings.billing_offer_streak,
-            bonus_feature=settings.billing_offer_bonus_feature,
+            bonus_feature=bonus,
             bonus_days=settings.billing_offer_bonus_days,
         )
 
     def moment(
         self, conn: psycopg.Connection[Any], learner_id: UUID, attempts: Sequence[DrillResult], streak: int
     ) -> str | None:
-        """The high-engagement moment this turn is, if any (strongest first)."""
+        """The moment worth praising this turn is, if any (strongest first)."""
         right = [a for a in attempts if a.verdict in RIGHT]
         if not right:
             return None
@@ -91,8 +118,6 @@ class OfferPolicy:
                 return "skill_mastered"
         if self.streak > 0 and streak >= self.streak and streak % self.streak == 0:
             return "streak"
-        if any(a.skill not in EASY_SKILLS for a in right):
-            return "hard_drill"
         return None
 
     def consider(
@@ -103,9 +128,12 @@ class OfferPolicy:
         streak: int,
         now: datetime | None = None,
     ) -> OfferMade | None:
-        """Record and return an offer if this turn deserves one. The caller checked the learner is free
-        and owns the transaction; ``attempts`` are this turn's (not yet in ``drill_attempts``)."""
+        """Record and return an offer if this turn deserves one, at ``now`` (default: this process's
+        clock). The caller checked the learner is free and owns the transaction; ``attempts`` are this
+        turn's (not yet in ``drill_attempts``)."""
         now = now or datetime.now(UTC)
+        if self.in_first_session(conn, learner_id, now):
+            return None
         moment = self.moment(conn, learner_id, attempts, streak)
         if moment is None:
             return None
@@ -118,7 +146,7 @@ class OfferPolicy:
             return None
         if last_no is not None and now - last_no < self.quiet_after_no:
             return None
-        value_line = weekly_value_line(conn, learner_id, attempts, now)
+        progress = week_progress(conn, learner_id, attempts, now)
         bonus_until = (
             now + timedelta(days=self.bonus_days) if self.bonus_feature and self.bonus_days else None
         )
@@ -129,7 +157,7 @@ class OfferPolicy:
             (
                 learner_id,
                 moment,
-                value_line,
+                messages.value_line(progress, "es"),
                 self.bonus_feature if bonus_until else None,
                 bonus_until,
                 now,
@@ -137,12 +165,14 @@ class OfferPolicy:
             ),
         ).fetchone()
         assert row is not None
-        bonus_line = None
-        if bonus_until is not None:
-            label = BONUS_LABELS.get(self.bonus_feature, self.bonus_feature.replace("_", " "))
-            bonus_line = f"Te regalo {self.bonus_days} días de *{label}*, desde ya. ¡Pruébalo!"
+        bonus = (self.bonus_feature, self.bonus_days) if bonus_until is not None else None
         logger.info("offer made", extra={"learner_id": str(learner_id), "moment": moment})
-        return OfferMade(row[0], moment, value_line, bonus_line)
+        return OfferMade(row[0], moment, progress, bonus)
+
+    def in_first_session(self, conn: psycopg.Connection[Any], learner_id: UUID, now: datetime) -> bool:
+        """Is ``now`` within ``first_session`` of the learner's arrival (``learners.created_at``)?"""
+        row = conn.execute("SELECT created_at FROM learners WHERE id = %s", (learner_id,)).fetchone()
+        return row is None or now - row[0] < self.first_session
 
 
 def _mastered(conn: psycopg.Connection[Any], learner_id: UUID, skill: str) -> bool:
@@ -159,25 +189,30 @@ def _mastered(conn: psycopg.Connection[Any], learner_id: UUID, skill: str) -> bo
     return len(previous) < MASTERY_RUN or not previous[MASTERY_RUN - 1]
 
 
-def weekly_value_line(
+def week_progress(
     conn: psycopg.Connection[Any], learner_id: UUID, attempts: Sequence[DrillResult], now: datetime
-) -> str:
-    """A concrete line from the learner's last 7 days of drills (plus this turn's answers)."""
+) -> WeekProgress:
+    """The learner's last 7 days of drills before ``now``, plus this turn's answers (not recorded yet)."""
+    since = now - timedelta(days=7)
     row = conn.execute(
-        """SELECT count(DISTINCT substring(prompt from '\\*([^*]+)\\*'))
-                      FILTER (WHERE verdict IN ('correct', 'accent')),
-                  count(*) FILTER (WHERE verdict IN ('correct', 'accent')),
-                  count(DISTINCT skill)
-           FROM drill_attempts WHERE learner_id = %s AND created_at > %s""",
-        (learner_id, now - timedelta(days=7)),
+        """SELECT count(DISTINCT substring(prompt from '\\*([^*]+)\\*')), count(*)
+           FROM drill_attempts
+           WHERE learner_id = %s AND created_at > %s AND verdict IN ('correct', 'accent')""",
+        (learner_id, since),
     ).fetchone()
-    verbs, right, skills = (int(v or 0) for v in (row or (0, 0, 0)))
-    right += sum(1 for a in attempts if a.verdict in RIGHT)
-    if verbs >= 2:
-        return f"Esta semana ya conjugaste bien {verbs} verbos distintos y acertaste {right} ejercicios"
-    if right >= 2:
-        return f"Esta semana llevas {right} respuestas correctas en {max(skills, 1)} tiempos verbales"
-    return "¡Vas muy bien!"
+    verbs, right = (int(v or 0) for v in (row or (0, 0)))
+    tenses = {
+        str(r[0])
+        for r in conn.execute(
+            """SELECT DISTINCT skill FROM drill_attempts
+               WHERE learner_id = %s AND created_at > %s AND verdict IN ('correct', 'accent')
+                 AND skill LIKE 'conjugation:%%'""",
+            (learner_id, since),
+        ).fetchall()
+    }
+    mine = [a for a in attempts if a.verdict in RIGHT]
+    tenses |= {a.skill for a in mine if a.skill.startswith("conjugation:")}
+    return WeekProgress(verbs, right + len(mine), len(tenses))
 
 
 def record_response(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -72,76 +71,58 @@ def dev(port: int, host: str, reset: bool) -> None:
         click.echo("Espaluz stopped; data kept.")
 
 
-def _render(item: dict[str, Any]) -> tuple[str, list[tuple[str, str]]]:
-    body = item["body"]
-    kind = body.get("type")
-    if kind == "text":
-        return body["text"]["body"], []
-    if kind == "interactive":
-        inter = body["interactive"]
-        options: list[tuple[str, str]] = []
-        if inter["type"] == "button":
-            options = [(b["reply"]["id"], b["reply"]["title"]) for b in inter["action"]["buttons"]]
-        elif inter["type"] == "list":
-            options = [(r["id"], r["title"]) for s in inter["action"]["sections"] for r in s["rows"]]
-        return inter["body"]["text"], options
-    return f"[{kind}]", []
-
-
 @click.command()
 @click.option("--url", default="", help="A running local stack; without it, one is started here.")
 @click.option("--port", default=0, help="Port for the stack started here (0: any free port).")
 @click.option("--wa-id", default=DEFAULT_LEARNER["wa_id"], show_default=True, help="The simulated learner.")
 @click.option("--name", default=DEFAULT_LEARNER["name"], show_default=True)
 def chat(url: str, port: int, wa_id: str, name: str) -> None:
-    """Chat with the tutor in the terminal (the same path as the simulator page)."""
-    stack = None
-    if not url:
-        import socket
+    """Chat with the tutor in the terminal (the same path as the simulator page).
 
-        if not port:
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                port = s.getsockname()[1]
-        stack = _stack(port, "127.0.0.1", False)
-        _start_or_exit(stack, "chat")
-        url = stack.url
-    client = httpx.Client(base_url=url, timeout=30)
-    seen = max([i["seq"] for i in client.get("/dev/outbox").json()] or [0])
-    options: list[tuple[str, str]] = []
-    click.echo("Escribe en español (número = botón, Ctrl-D para salir).")
-    try:
-        while True:
-            try:
-                line = input("tú> ").strip()
-            except EOFError:
-                break
-            if not line:
-                continue
-            spec: dict[str, Any] = {"wa_id": wa_id, "name": name, "type": "text", "text": line}
-            if line.isdigit() and 0 < int(line) <= len(options):
-                rid, title = options[int(line) - 1]
-                spec = {"wa_id": wa_id, "name": name, "type": "button_reply", "id": rid, "title": title}
-            sent = client.post("/dev/simulator/messages", json=spec).json()
-            if sent.get("webhook_status") != 200:
-                click.echo(f"(not delivered: {json.dumps(sent)})")
-                continue
-            deadline = time.monotonic() + 30
-            got = False
-            while time.monotonic() < deadline and not got:
-                for item in client.get("/dev/outbox", params={"after": seen}).json():
-                    seen = max(seen, item["seq"])
-                    if item["kind"] != "message" or item["to"] != wa_id:
-                        continue
-                    text, options = _render(item)
-                    click.echo(f"espaluz> {text}")
-                    for i, (_, title) in enumerate(options, 1):
-                        click.echo(f"   [{i}] {title}")
-                    got = True
-                time.sleep(0.1)
-            if not got:
-                click.echo("(no answer within 30 s)")
-    finally:
-        client.close()
-        if stack is not None:
-            stack.stop()
+    Log lines (the stack's, when it runs here) go to a file, named once at the start, not between turns;
+    the conversation is rendered by espaluz.dev.chat."""
+    import shutil
+
+    from espaluz.dev.chat import TerminalChat, log_path, terminal_reader
+    from espaluz.dev.logfile import LogsToFile
+
+    log = log_path(_data_dir())
+    click.echo(f"Logs: {log}")
+    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else 0
+    with LogsToFile(log) as logs:
+        stack = None
+        try:
+            if not url:
+                import socket
+
+                if not port:
+                    with socket.socket() as s:
+                        s.bind(("127.0.0.1", 0))
+                        port = s.getsockname()[1]
+                click.echo("Arrancando Espaluz… (Starting Espaluz…)")
+                stack = _stack(port, "127.0.0.1", False)
+                _start_or_exit(stack, "chat")
+                logs.sweep()  # the functions' loggers exist now
+                url = stack.url
+            with httpx.Client(base_url=url, timeout=30) as client:
+                try:
+                    client.get("/dev/outbox").raise_for_status()
+                except httpx.HTTPError:
+                    click.echo(
+                        f"espaluz chat: no local stack answers at {url}; start one with espaluz dev", err=True
+                    )
+                    sys.exit(1)
+                TerminalChat(
+                    client,
+                    wa_id,
+                    name,
+                    read=terminal_reader(sys.stdin, click.echo),
+                    write=click.echo,
+                    color=color,
+                    width=width,
+                    on_poll=logs.sweep,
+                ).run()
+        finally:
+            if stack is not None:
+                stack.stop()

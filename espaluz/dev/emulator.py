@@ -258,7 +258,7 @@ def graph_router(store: EmulatorStore) -> APIRouter:
                 "to": None,
                 "type": "media_upload",
                 "id": media_id,
-                "body": {"mime_type": type, "size": len(data)},
+                "body": {"mime_type": type, "size": len(data), "filename": file.filename or ""},
             }
         )
         return JSONResponse({"id": media_id})

@@ -15,7 +15,7 @@ from espaluz.memory.chat import handle_memory_command, is_memory_command
 from espaluz.memory.context import load_context
 from espaluz.memory.embedders import build_embedder
 from espaluz.memory.recorder import remember_turn
-from espaluz.memory.reviews import deliverable_reviews, mark_delivered
+from espaluz.memory.reviews import ReviewItem, deliverable_reviews, mark_delivered
 from espaluz.memory.store import MemoryStore
 
 if TYPE_CHECKING:
@@ -28,8 +28,6 @@ if TYPE_CHECKING:
     from espaluz.memory.embedders import Embedder
     from espaluz.memory.recorder import AttemptLike
     from espaluz.storage.learners import Learner
-    from espaluz.tutor.orchestrator import Outcome
-    from espaluz.tutor.state import ConversationState
     from espaluz.whatsapp.outgoing import Reply
 
 logger = logging.getLogger(__name__)
@@ -58,20 +56,10 @@ class MemoryService:
         with self.pool.connection() as conn:
             return handle_memory_command(conn, learner_id, text, reply_id)
 
-    def review_turn(
-        self, learner: Learner, text: str, reply_id: str | None, state: ConversationState
-    ) -> Outcome | None:
-        """When the learner asks for practice and a review item is due (the window is open: they just
-        wrote), the drill is that item: the error they made comes back. None otherwise, or on failure
-        (the tutor then asks a fresh drill)."""
-        from espaluz.tutor.orchestrator import PRACTICE, Outcome, normalise
-        from espaluz.tutor.state import PendingDrill
-        from espaluz.whatsapp.outgoing import Reply
-
-        wants = reply_id == "practice" if reply_id else normalise(text) in PRACTICE
-        if not wants:  # an explicit request replaces a pending drill, as the orchestrator does
-            return None
-        now = datetime.now(UTC)
+    def due_review(self, learner: Learner, now: datetime | None = None) -> ReviewItem | None:
+        """The review item to ask now (marked delivered), when one is due while the learner's window is
+        open (they just wrote); None otherwise, or on failure (the tutor then asks a fresh exercise)."""
+        now = now or datetime.now(UTC)
         try:
             with self.pool.connection() as conn:
                 items = deliverable_reviews(
@@ -79,23 +67,13 @@ class MemoryService:
                 )
                 if not items:
                     return None
-                item = items[0]
-                mark_delivered(conn, item.id, now)
+                mark_delivered(conn, items[0].id, now)
+                return items[0]
         except Exception as exc:
             logger.warning(
                 "review lookup failed", extra={"learner_id": str(learner.id), "error": type(exc).__name__}
             )
             return None
-        state.turns += 1
-        state.pending = PendingDrill(
-            verb="",
-            tense=item.skill.split(":", 1)[-1],
-            person="",
-            expected=list(item.expected),
-            prompt=item.prompt,
-        )
-        body = f"🔁 *Repaso*: la última vez escribiste «{item.wrong_answer}».\n\n{item.prompt}"
-        return Outcome(Reply(body), state, "memory.review", [])
 
     def remember(
         self,

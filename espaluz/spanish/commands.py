@@ -1,4 +1,4 @@
-"""``espaluz conjugate``, ``espaluz g2p`` and ``espaluz check``.
+"""``espaluz conjugate``, ``espaluz g2p`` and ``espaluz check`` (a full review of a text).
 
 JSON output (``--json``) is one object per line, UTF-8 (``ensure_ascii=False``), so it can be
 piped into ``jq`` or a test. Without ``--json`` the commands print short human-readable tables.
@@ -67,18 +67,36 @@ def g2p(words: tuple[str, ...], dialect: str, as_json: bool) -> None:
 @click.command()
 @click.argument("text", required=False)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per text, one per line.")
-def check(text: str | None, as_json: bool) -> None:
-    """Check TEXT for frequent learner errors (or each line of stdin when TEXT is omitted)."""
-    from espaluz.spanish.corrections import check as run
+@click.option(
+    "--language",
+    type=click.Choice(["en", "es"]),
+    default="en",
+    show_default=True,
+    help="Language of the explanations in the table output (JSON has both).",
+)
+def check(text: str | None, as_json: bool, language: str) -> None:
+    """Review TEXT for frequent learner errors (or each line of stdin when TEXT is omitted): every
+    correction applied, the corrected text, and whether the engine finds nothing left in it."""
+    from espaluz.spanish.review import review
 
     texts = [text] if text is not None else [line.rstrip("\n") for line in sys.stdin]
     for t in texts:
-        corrections = run(t)
+        result = review(t)
         if as_json:
-            _emit({"text": t, "corrections": [c.to_json() for c in corrections]})
+            _emit(
+                {
+                    "text": t,
+                    "corrected": result.corrected,
+                    "clean": result.clean,
+                    "corrections": [f.to_json() for f in result.corrections],
+                }
+            )
             continue
         click.echo(t)
-        if not corrections:
+        if not result.corrections:
             click.echo("  (no corrections)")
-        for c in corrections:
-            click.echo(f"  {c.start}-{c.end} {c.original!r} → {c.suggestion!r} [{c.rule}] {c.explanation}")
+            continue
+        for f in result.corrections:
+            click.echo(f"  {f.start}-{f.end} {f.wrong!r} → {f.suggestion!r} [{f.rule}] {f.why(language)}")
+        mark = "" if result.clean else "  (not clean: the engine still finds errors)"
+        click.echo(f"  = {result.corrected}{mark}")

@@ -18,18 +18,31 @@ Rules (``Correction.rule``):
 - ``false_friend``: *embarazado* (embarrassed), *aplicar para*, *realizar que*, *tomar lugar*,
   *hacer sentido*, *estar excitado*, *atender la universidad*, *introducir a alguien*.
 - ``tener``: *soy 25 años*, *estoy hambre* → *tengo*.
+- ``conditional_si`` and ``subjunctive`` (in :mod:`espaluz.spanish.mood_rules`): *si tendría* →
+  *si tuviera*, *espero que vienes* → *vengas*, *cuando llegaré* → *cuando llegue*.
 
-Offsets are character offsets into the input (``text[start:end] == original``).
+Offsets are character offsets into the input (``text[start:end] == original``). Every correction
+has its reason in English (``explanation``) and Spanish (``explanation_es``; ``why(language)``).
+
+:func:`check` returns the corrections of one reading of the text, and some only appear once others
+are applied. To show a learner "the correct sentence", use :func:`espaluz.spanish.review.review`,
+which applies all of them, re-checks, and says whether the result is clean.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
 
 from espaluz.spanish.conjugation import PERSON_PRONOUNS, conjugate_form, conjugate_table
+from espaluz.spanish.correction_scan import (
+    CLITICS,
+    NON_VERB_READINGS,
+    SUBJECTS,
+    Correction,
+    Scan,
+    words,
+)
+from espaluz.spanish.mood_rules import rule_conditional_si, rule_subjunctive
 from espaluz.spanish.nouns import (
     ADVERBIAL,
     NounInfo,
@@ -42,85 +55,8 @@ from espaluz.spanish.nouns import (
 from espaluz.spanish.orthography import strip_accents
 from espaluz.spanish.verb_index import INDEXED_TENSES, Reading, readings
 
-
-def _ws(text: str) -> list[str]:
-    """Split a whitespace-separated word list."""
-    return text.split()
-
-
-_WORD_RE = re.compile(r"[0-9A-Za-zÁÉÍÓÚÜÑáéíóúüñ]+")
-
-
-@dataclass(frozen=True)
-class Correction:
-    """One suggested fix: replace ``text[start:end]`` (``original``) by ``suggestion``."""
-
-    start: int
-    end: int
-    original: str
-    suggestion: str
-    rule: str
-    explanation: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "start": self.start,
-            "end": self.end,
-            "original": self.original,
-            "suggestion": self.suggestion,
-            "rule": self.rule,
-            "explanation": self.explanation,
-        }
-
-
-@dataclass(frozen=True)
-class _Tok:
-    text: str
-    low: str
-    start: int
-    end: int
-
-
-class _Ctx:
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.toks = [_Tok(m.group(), m.group().lower(), m.start(), m.end()) for m in _WORD_RE.finditer(text)]
-        self.n = len(self.toks)
-
-    def low(self, i: int) -> str:
-        return self.toks[i].low if 0 <= i < self.n else ""
-
-    def gap(self, i: int) -> str:
-        """Text between token i-1 and token i (gap(0): before the first; gap(n): after the last)."""
-        start = self.toks[i - 1].end if i > 0 else 0
-        end = self.toks[i].start if i < self.n else len(self.text)
-        return self.text[start:end]
-
-    def joined(self, i: int) -> bool:
-        """Token i and i+1 exist and are separated only by spaces."""
-        return i + 1 < self.n and self.gap(i + 1).strip() == ""
-
-    def end_after(self, i: int) -> bool:
-        """Token i ends a clause: end of text or punctuation follows."""
-        return i == self.n - 1 or self.gap(i + 1).strip() != ""
-
-    def starts_clause(self, i: int) -> bool:
-        return i == 0 or self.gap(i).strip() != ""
-
-    def in_question(self, i: int) -> bool:
-        """An opening ¿ precedes token i within its sentence."""
-        before = self.text[: self.toks[i].start]
-        cut = max(before.rfind("."), before.rfind("?"), before.rfind("!"))
-        return "¿" in before[cut + 1 :]
-
-    def fix(self, i: int, j: int, suggestion: str, rule: str, why: str) -> Correction:
-        """A correction replacing tokens i..j (inclusive)."""
-        start, end = self.toks[i].start, self.toks[j].end
-        original = self.text[start:end]
-        sentence_start = i == 0 or any(ch in self.gap(i) for ch in ".!?¿¡")
-        if original[:1].isupper() and sentence_start:
-            suggestion = suggestion[:1].upper() + suggestion[1:]
-        return Correction(start, end, original, suggestion, rule, why)
+_ws = words
+_Ctx = Scan
 
 
 # ------------------------------------------------------------------------------------------
@@ -145,41 +81,34 @@ _DETS: dict[str, tuple[str, int]] = {
 }
 _POSSESSIVES = {"mi": "mis", "tu": "tus", "su": "sus"}
 _CONTRACTED = {"del": "de", "al": "a"}
-_EXCEPTION_NOTE = {
-    "día": "ends in -a but is masculine",
-    "mapa": "ends in -a but is masculine",
-    "problema": "ends in -a but is masculine (Greek -ma)",
-    "tema": "ends in -a but is masculine (Greek -ma)",
-    "idioma": "ends in -a but is masculine (Greek -ma)",
-    "sistema": "ends in -a but is masculine (Greek -ma)",
-    "programa": "ends in -a but is masculine (Greek -ma)",
-    "clima": "ends in -a but is masculine (Greek -ma)",
-    "planeta": "ends in -a but is masculine",
-    "sofá": "ends in -á but is masculine",
-    "mano": "ends in -o but is feminine",
-    "foto": "ends in -o but is feminine (short for fotografía)",
-    "moto": "ends in -o but is feminine (short for motocicleta)",
+# Why a noun breaks the -o/-a pattern: (English, Spanish).
+_EXCEPTION_NOTE: dict[str, tuple[str, str]] = {
+    "día": ("ends in -a but is masculine", "termina en -a pero es masculino"),
+    "mapa": ("ends in -a but is masculine", "termina en -a pero es masculino"),
+    "problema": ("ends in -a but is masculine (Greek -ma)", "termina en -a pero es masculino (-ma griego)"),
+    "tema": ("ends in -a but is masculine (Greek -ma)", "termina en -a pero es masculino (-ma griego)"),
+    "idioma": ("ends in -a but is masculine (Greek -ma)", "termina en -a pero es masculino (-ma griego)"),
+    "sistema": ("ends in -a but is masculine (Greek -ma)", "termina en -a pero es masculino (-ma griego)"),
+    "programa": ("ends in -a but is masculine (Greek -ma)", "termina en -a pero es masculino (-ma griego)"),
+    "clima": ("ends in -a but is masculine (Greek -ma)", "termina en -a pero es masculino (-ma griego)"),
+    "planeta": ("ends in -a but is masculine", "termina en -a pero es masculino"),
+    "sofá": ("ends in -á but is masculine", "termina en -á pero es masculino"),
+    "mano": ("ends in -o but is feminine", "termina en -o pero es femenino"),
+    "foto": (
+        "ends in -o but is feminine (short for fotografía)",
+        "termina en -o pero es femenino (abreviatura de fotografía)",
+    ),
+    "moto": (
+        "ends in -o but is feminine (short for motocicleta)",
+        "termina en -o pero es femenino (abreviatura de motocicleta)",
+    ),
 }
-_SUBJECTS: dict[str, tuple[str, ...]] = {
-    "yo": ("1s",),
-    "tú": ("2s",),
-    "vos": ("vos", "2s"),
-    "él": ("3s",),
-    "ella": ("3s",),
-    "usted": ("3s",),
-    "nosotros": ("1p",),
-    "nosotras": ("1p",),
-    "vosotros": ("2p",),
-    "vosotras": ("2p",),
-    "ellos": ("3p",),
-    "ellas": ("3p",),
-    "ustedes": ("3p",),
-}
+_SUBJECTS = SUBJECTS
 _NOT_SUBJECT_BEFORE = frozenset(
     _ws("y e o u ni a de con para por sin según entre como contra hacia hasta desde sobre")
 )
-_CLITICS = frozenset(_ws("me te se lo la le nos os los las les"))
-_NON_VERB_READINGS = frozenset(_ws("como sobre entre para bajo nada cerca casa era vino fue sea"))
+_CLITICS = CLITICS
+_NON_VERB_READINGS = NON_VERB_READINGS
 _GUSTAR_LIKE = frozenset(
     _ws("gustar encantar interesar importar doler molestar parecer faltar quedar apetecer fascinar")
 )
@@ -310,6 +239,11 @@ def _gender_word(info: NounInfo) -> str:
     return g + (" plural" if info.plural else "")
 
 
+def _gender_word_es(gender: str, plural: bool) -> str:
+    """'masculino', 'femenino plural'... (agreeing with *sustantivo*/*adjetivo*, both masculine)."""
+    return ("masculino" if gender == "m" else "femenino") + (" plural" if plural else "")
+
+
 def _rule_agreement(c: _Ctx) -> Iterator[tuple[int, Correction]]:
     for i in range(c.n - 1):
         det = c.low(i)
@@ -353,23 +287,30 @@ def _rule_agreement(c: _Ctx) -> Iterator[tuple[int, Correction]]:
                 noun_pl = noun_tok.low if noun.plural else _plural_noun(noun)
                 fixed = f"{prefix}{want} {noun_pl}"
                 why = f"Determiner and noun must agree in number: '{fixed}'."
-                yield 1, c.fix(i, i + 1, fixed, "agreement", why)
+                why_es = f"El determinante y el sustantivo concuerdan en número: '{fixed}'."
+                yield 1, c.fix(i, i + 1, fixed, "agreement", why, why_es)
                 continue
             if det in _CONTRACTED:
                 expected = None if want == "el" else f"{prefix}{want}"
             elif det != want:
                 expected = want
             if expected:
-                note = _EXCEPTION_NOTE.get(noun.lemma)
+                note_en, note_es = _EXCEPTION_NOTE.get(noun.lemma, ("", ""))
                 if noun.stressed_a:
                     why = (
                         f"'{noun.lemma}' is feminine, but takes 'el'/'un' in the singular because it starts "
                         f"with a stressed a- (el agua fría, las aguas): use '{expected}'."
                     )
+                    why_es = (
+                        f"'{noun.lemma}' es femenino, pero en singular lleva 'el'/'un' porque empieza por a "
+                        f"tónica (el agua fría, las aguas): '{expected}'."
+                    )
                 else:
-                    why = f"'{noun_tok.low}' is {_gender_word(noun)}" + (f" ({note})" if note else "")
+                    why = f"'{noun_tok.low}' is {_gender_word(noun)}" + (f" ({note_en})" if note_en else "")
                     why += f": use '{expected}'."
-                yield 1, c.fix(i, i, expected, "agreement", why)
+                    why_es = f"'{noun_tok.low}' es un sustantivo {_gender_word_es(noun.gender, noun.plural)}"
+                    why_es += (f" ({note_es})" if note_es else "") + f": '{expected}'."
+                yield 1, c.fix(i, i, expected, "agreement", why, why_es)
                 continue
             # adjective right after the noun
             if c.joined(i + 1):
@@ -379,7 +320,9 @@ def _rule_agreement(c: _Ctx) -> Iterator[tuple[int, Correction]]:
                     if want_adj != c.low(i + 2):
                         kind = ("feminine" if gender == "f" else "masculine") + (" plural" if plural else "")
                         why = f"The adjective agrees with '{noun_tok.low}' ({kind}): '{want_adj}'."
-                        yield 2, c.fix(i + 2, i + 2, want_adj, "agreement", why)
+                        kind_es = _gender_word_es(gender, plural)
+                        why_es = f"El adjetivo concuerda con '{noun_tok.low}' ({kind_es}): '{want_adj}'."
+                        yield 2, c.fix(i + 2, i + 2, want_adj, "agreement", why, why_es)
         elif det in _POSSESSIVES or det in _POSSESSIVES.values():
             if invariant:
                 continue
@@ -389,8 +332,10 @@ def _rule_agreement(c: _Ctx) -> Iterator[tuple[int, Correction]]:
             elif not noun.plural and not singular:
                 expected = next(s for s, p in _POSSESSIVES.items() if p == det)
             if expected:
-                why = f"'{noun_tok.low}' is {'plural' if noun.plural else 'singular'}: use '{expected}'."
-                yield 1, c.fix(i, i, expected, "agreement", why)
+                number = "plural" if noun.plural else "singular"
+                why = f"'{noun_tok.low}' is {number}: use '{expected}'."
+                why_es = f"'{noun_tok.low}' está en {number}: '{expected}'."
+                yield 1, c.fix(i, i, expected, "agreement", why, why_es)
 
 
 def _plural_noun(info: NounInfo) -> str:
@@ -407,7 +352,8 @@ def _rule_contraction(c: _Ctx) -> Iterator[tuple[int, Correction]]:
             if (info and info.gender in ("m", "mf") and not info.plural) or adjective_info(nxt.low):
                 fused = "del" if c.low(i) == "de" else "al"
                 why = f"'{c.low(i)} + el' always contracts to '{fused}' before a noun."
-                yield 1, c.fix(i, i + 1, fused, "contraction", why)
+                why_es = f"'{c.low(i)} + el' siempre se contrae en '{fused}' ante un sustantivo."
+                yield 1, c.fix(i, i + 1, fused, "contraction", why, why_es)
 
 
 def _best_form(verb: str, tenses: list[str], persons: tuple[str, ...], original: str) -> str | None:
@@ -458,9 +404,11 @@ def _rule_subject_verb(c: _Ctx) -> Iterator[tuple[int, Correction]]:
             continue
         have = PERSON_PRONOUNS[next(r.person for r in rs if r.verb == verb)]
         why = f"With '{pron}' the verb is '{best}'; '{form}' is the {have} form."
+        why_es = f"Con '{pron}' el verbo es '{best}'; '{form}' es la forma de {have}."
         if strip_accents(best) == strip_accents(form):
             why = f"With '{pron}' write '{best}' (with the accent); '{form}' is the {have} form."
-        yield 3, c.fix(j, j, best, "subject_verb", why)
+            why_es = f"Con '{pron}' se escribe '{best}', con tilde; '{form}' es la forma de {have}."
+        yield 3, c.fix(j, j, best, "subject_verb", why, why_es)
 
 
 def _rule_accents(c: _Ctx) -> Iterator[tuple[int, Correction]]:
@@ -472,11 +420,12 @@ def _rule_accents(c: _Ctx) -> Iterator[tuple[int, Correction]]:
         if w in ("esta", "estas"):
             fixed = "está" if w == "esta" else "estás"
             why = f"'{w}' (this/these) is a demonstrative; the verb estar is '{fixed}'."
+            why_es = f"'{w}' es un demostrativo; la forma del verbo estar es '{fixed}', con tilde."
             prev_is_verb = bool(prev) and bool(readings(prev))
             if nxt in ("usted", "ustedes", "él", "ella", "tú", "vos") or (
                 prev in ("dónde", "donde", "cómo", "como") and c.in_question(i)
             ):
-                yield 4, c.fix(i, i, fixed, "accent", why)
+                yield 4, c.fix(i, i, fixed, "accent", why, why_es)
                 continue
             if prev_is_verb:
                 continue
@@ -492,7 +441,7 @@ def _rule_accents(c: _Ctx) -> Iterator[tuple[int, Correction]]:
                     and (c.end_after(k) or c.low(k + 1) in ("y", "pero", "porque", "hoy"))
                 )
             ):
-                yield 4, c.fix(i, i, fixed, "accent", why)
+                yield 4, c.fix(i, i, fixed, "accent", why, why_es)
             continue
         # interrogatives after ¿ (optionally after a preposition)
         if w in _INTERROGATIVES:
@@ -500,7 +449,9 @@ def _rule_accents(c: _Ctx) -> Iterator[tuple[int, Correction]]:
             after_prep = i > 0 and c.low(i - 1) in _Q_PREPOSITIONS and c.gap(i - 1).rstrip().endswith("¿")
             if direct or (after_prep and c.joined(i - 1)):
                 acc = _INTERROGATIVES[w]
-                yield 4, c.fix(i, i, acc, "accent", f"Question words carry an accent: '{acc}'.")
+                why = f"Question words carry an accent: '{acc}'."
+                why_es = f"Las palabras interrogativas llevan tilde: '{acc}'."
+                yield 4, c.fix(i, i, acc, "accent", why, why_es)
                 continue
             if prev == "se" or prev == "sé":
                 infinitive_next = nxt.endswith(("ar", "er", "ir")) and w == "que"
@@ -511,16 +462,17 @@ def _rule_accents(c: _Ctx) -> Iterator[tuple[int, Correction]]:
                 ):
                     acc = _INTERROGATIVES[w]
                     why = f"After 'no sé', '{w}' introduces an indirect question: '{acc}'."
-                    yield 5, c.fix(i, i, acc, "accent", why)
+                    why_es = f"Tras 'no sé', '{w}' introduce una pregunta indirecta y lleva tilde: '{acc}'."
+                    yield 5, c.fix(i, i, acc, "accent", why, why_es)
             continue
         if w == "porque" and c.gap(i).rstrip().endswith("¿"):
-            yield (
-                4,
-                c.fix(i, i, "por qué", "accent", "In a question, 'why' is 'por qué' (two words, accent)."),
-            )
+            why = "In a question, 'why' is 'por qué' (two words, accent)."
+            why_es = "En una pregunta se escribe 'por qué': separado y con tilde."
+            yield 4, c.fix(i, i, "por qué", "accent", why, why_es)
             continue
         if w == "por" and nxt == "que" and c.gap(i).rstrip().endswith("¿"):
-            yield 4, c.fix(i + 1, i + 1, "qué", "accent", "In a question, 'why' is 'por qué'.")
+            why_es = "En una pregunta se escribe 'por qué', con tilde."
+            yield 4, c.fix(i + 1, i + 1, "qué", "accent", "In a question, 'why' is 'por qué'.", why_es)
             continue
         # él: "el" + verb (3s), or preposition + "el" + end
         if w == "el" and c.toks[i].text in ("el", "El"):
@@ -534,10 +486,13 @@ def _rule_accents(c: _Ctx) -> Iterator[tuple[int, Correction]]:
                     and nxt not in _NON_VERB_READINGS
                 ):
                     why = "'el' is the article; the pronoun 'he' is 'él'."
-                    yield 5, c.fix(i, i, "él", "accent", why)
+                    why_es = "'el' es el artículo; el pronombre es 'él', con tilde."
+                    yield 5, c.fix(i, i, "él", "accent", why, why_es)
                     continue
             if prev in _PREPOSITIONS and (c.end_after(i) or nxt in _CLITICS):
-                yield 5, c.fix(i, i, "él", "accent", "After a preposition, 'him' is 'él' (with accent).")
+                why = "After a preposition, 'him' is 'él' (with accent)."
+                why_es = "Tras una preposición, el pronombre es 'él', con tilde."
+                yield 5, c.fix(i, i, "él", "accent", why, why_es)
             continue
         # tú
         if w == "tu":
@@ -545,7 +500,9 @@ def _rule_accents(c: _Ctx) -> Iterator[tuple[int, Correction]]:
             if (
                 rs and _reading_person_ok(rs, ("2s",)) and not noun_info(nxt) and not adjective_info(nxt)
             ) or (c.end_after(i) and c.gap(i + 1).lstrip().startswith("?")):
-                yield 5, c.fix(i, i, "tú", "accent", "'tu' is 'your'; the pronoun 'you' is 'tú'.")
+                why = "'tu' is 'your'; the pronoun 'you' is 'tú'."
+                why_es = "'tu' es posesivo (tu casa); el pronombre es 'tú', con tilde."
+                yield 5, c.fix(i, i, "tú", "accent", why, why_es)
             continue
         # sí
         if w == "si":
@@ -556,22 +513,29 @@ def _rule_accents(c: _Ctx) -> Iterator[tuple[int, Correction]]:
                 or after[:1] in (".", "!")
                 or (after.startswith(",") and c.low(i + 1) in yes_words)
             ):
-                yield 5, c.fix(i, i, "sí", "accent", "'si' means 'if'; 'yes' is 'sí'.")
+                why_es = "'si' sin tilde es condicional (si quieres...); la afirmación es 'sí', con tilde."
+                yield 5, c.fix(i, i, "sí", "accent", "'si' means 'if'; 'yes' is 'sí'.", why_es)
             continue
         # más
         if w == "mas":
             if c.gap(i).strip().endswith((",", ";")):
                 continue
-            yield 5, c.fix(i, i, "más", "accent", "'more' is 'más' (with accent); 'mas' is a literary 'but'.")
+            why = "'more' is 'más' (with accent); 'mas' is a literary 'but'."
+            why_es = "La cantidad se escribe 'más', con tilde; 'mas' sin tilde es un 'pero' literario."
+            yield 5, c.fix(i, i, "más", "accent", why, why_es)
             continue
         # mí
         if w == "mi" and prev in _PREPOSITIONS:
             if c.end_after(i) or nxt in ("me", "mismo", "misma", "también", "tampoco", "no", "es"):
-                yield 5, c.fix(i, i, "mí", "accent", "After a preposition, 'me' is 'mí' (a mí, para mí).")
+                why = "After a preposition, 'me' is 'mí' (a mí, para mí)."
+                why_es = "Tras una preposición, el pronombre es 'mí', con tilde (a mí, para mí)."
+                yield 5, c.fix(i, i, "mí", "accent", why, why_es)
             continue
         # sé
         if w == "se" and prev in ("yo", "no") and (c.end_after(i) or nxt in _AFTER_SE):
-            yield 5, c.fix(i, i, "sé", "accent", "'I know' is 'sé' (with accent); 'se' is a pronoun.")
+            why = "'I know' is 'sé' (with accent); 'se' is a pronoun."
+            why_es = "'sé' (del verbo saber) lleva tilde; 'se' sin tilde es un pronombre."
+            yield 5, c.fix(i, i, "sé", "accent", why, why_es)
 
 
 def _rule_ser_estar(c: _Ctx) -> Iterator[tuple[int, Correction]]:
@@ -584,7 +548,7 @@ def _rule_ser_estar(c: _Ctx) -> Iterator[tuple[int, Correction]]:
         personal = w in _SER_PERSONAL or (w in ("es", "son") and prev in _SUBJECTS)
         if w in _SER_TO_ESTAR and personal:
             fixed = _SER_TO_ESTAR[w]
-            hit = ""
+            hit = hit_es = ""
             if nxt == "en" and c.joined(i + 1):
                 place = c.toks[i + 2]
                 det = place.low in ("el", "la", "mi", "tu", "su", "un", "una", "nuestra", "nuestro")
@@ -594,27 +558,38 @@ def _rule_ser_estar(c: _Ctx) -> Iterator[tuple[int, Correction]]:
                         f"Location of people and things uses estar: '{fixed} en ...'. "
                         "(Events use ser: la fiesta es en casa.)"
                     )
+                    hit_es = (
+                        f"La ubicación de personas y cosas se expresa con estar: '{fixed} en ...' "
+                        "(los eventos, con ser: la fiesta es en casa)."
+                    )
             elif nxt in ("aquí", "ahí", "allí", "allá"):
                 hit = f"Location uses estar: '{fixed} {nxt}'."
+                hit_es = f"La ubicación se expresa con estar: '{fixed} {nxt}'."
             elif nxt in _INTENSIFIERS and c.joined(i + 1) and c.low(i + 2) in _ESTAR_ONLY_ADJ:
                 hit = f"'{c.low(i + 2)}' describes a state, which takes estar: '{fixed}'."
+                hit_es = f"'{c.low(i + 2)}' expresa un estado, y los estados van con estar: '{fixed}'."
             elif nxt in _ESTAR_ONLY_ADJ:
                 hit = f"'{nxt}' describes a state, which takes estar: '{fixed}'."
+                hit_es = f"'{nxt}' expresa un estado, y los estados van con estar: '{fixed}'."
             elif nxt in ("bien", "mal") and c.end_after(i + 1) and w in _SER_PERSONAL:
                 hit = f"How you are uses estar: '{fixed} {nxt}'."
+                hit_es = f"Cómo se encuentra uno se dice con estar: '{fixed} {nxt}'."
             elif nxt == "de" and c.low(i + 2) in ("acuerdo", "vacaciones"):
                 hit = f"'{fixed} de {c.low(i + 2)}' is a fixed expression with estar."
+                hit_es = f"'{fixed} de {c.low(i + 2)}' es una expresión fija con estar."
             if hit:
-                yield 3, c.fix(i, i, fixed, "ser_estar", hit)
+                yield 3, c.fix(i, i, fixed, "ser_estar", hit, hit_es)
         elif w in _ESTAR_TO_SER:
             fixed = _ESTAR_TO_SER[w]
             k = i + 2 if nxt in ("un", "una") and c.joined(i + 1) else i + 1
             if c.low(k) in _PROFESSIONS and k < c.n:
                 why = f"Professions and nationalities use ser: '{fixed} {c.low(k)}'."
-                yield 3, c.fix(i, i, fixed, "ser_estar", why)
+                why_es = f"Las profesiones y las nacionalidades van con ser: '{fixed} {c.low(k)}'."
+                yield 3, c.fix(i, i, fixed, "ser_estar", why, why_es)
             elif nxt == "de" and c.joined(i + 1) and c.toks[i + 2].text[:1].isupper():
                 why = f"Origin uses ser: '{fixed} de {c.toks[i + 2].text}'."
-                yield 3, c.fix(i, i, fixed, "ser_estar", why)
+                why_es = f"El origen se expresa con ser: '{fixed} de {c.toks[i + 2].text}'."
+                yield 3, c.fix(i, i, fixed, "ser_estar", why, why_es)
 
 
 def _gustar_number(c: _Ctx, k: int) -> bool | None:
@@ -653,7 +628,8 @@ def _rule_gustar(c: _Ctx) -> Iterator[tuple[int, Correction]]:
             and c.low(j + 1) in ("gusta", "gustan", "encanta", "encantan")
         ):
             why = "With gustar the person is an indirect object: 'a mí me gusta' (not 'yo')."
-            yield 2, c.fix(i, i, "a mí", "gustar", why)
+            why_es = "Con gustar la persona es el complemento indirecto: 'a mí me gusta' (no 'yo')."
+            yield 2, c.fix(i, i, "a mí", "gustar", why, why_es)
             continue
         stem = "gust" if w.startswith("gust") else "encant" if w.startswith("encant") else ""
         if not stem or w not in {f"{stem}{e}" for e in ("o", "a", "an", "as", "amos")} or not c.joined(j):
@@ -670,7 +646,10 @@ def _rule_gustar(c: _Ctx) -> Iterator[tuple[int, Correction]]:
             f"With {stem}ar the thing liked is the subject and the person an indirect object: "
             f"'{fixed} ...' (literally 'it pleases me')."
         )
-        yield 2, c.fix(i, j, fixed, "gustar", why)
+        why_es = (
+            f"Con {stem}ar lo que gusta es el sujeto y la persona es el complemento indirecto: '{fixed} ...'."
+        )
+        yield 2, c.fix(i, j, fixed, "gustar", why, why_es)
     # me gusta + plural / me gustan + singular
     for i in range(c.n - 2):
         if c.low(i) not in ("me", "te", "le", "nos", "os", "les") or not c.joined(i):
@@ -702,7 +681,8 @@ def _rule_gustar(c: _Ctx) -> Iterator[tuple[int, Correction]]:
         want = (w.rstrip("n") + "n") if plural else w.rstrip("n")
         if want != w:
             why = f"The verb agrees with what is liked ('{c.low(k)} {c.low(k + 1)}'): '{want}'."
-            yield 2, c.fix(i + 1, i + 1, want, "gustar", why)
+            why_es = f"El verbo concuerda con lo que gusta ('{c.low(k)} {c.low(k + 1)}'): '{want}'."
+            yield 2, c.fix(i + 1, i + 1, want, "gustar", why, why_es)
 
 
 def _rule_personal_a(c: _Ctx) -> Iterator[tuple[int, Correction]]:
@@ -732,7 +712,8 @@ def _rule_personal_a(c: _Ctx) -> Iterator[tuple[int, Correction]]:
         det = det_tok.low
         if det in _FIRST_NAMES and det_tok.text[:1].isupper():
             why = f"A specific person as direct object takes 'a': '{w} a {det_tok.text}'."
-            yield 3, c.fix(i + 1, i + 1, f"a {det_tok.text}", "personal_a", why)
+            why_es = f"Una persona concreta como complemento directo lleva 'a': '{w} a {det_tok.text}'."
+            yield 3, c.fix(i + 1, i + 1, f"a {det_tok.text}", "personal_a", why, why_es)
             continue
         if not c.joined(i + 1) or c.low(i + 2) not in _PERSON_NOUNS:
             continue
@@ -743,7 +724,8 @@ def _rule_personal_a(c: _Ctx) -> Iterator[tuple[int, Correction]]:
         else:
             continue
         why = f"A specific person as direct object takes 'a': '{w} {fixed} {c.low(i + 2)}'."
-        yield 3, c.fix(i + 1, i + 1, fixed, "personal_a", why)
+        why_es = f"Una persona concreta como complemento directo lleva 'a': '{w} {fixed} {c.low(i + 2)}'."
+        yield 3, c.fix(i + 1, i + 1, fixed, "personal_a", why, why_es)
 
 
 def _same_slot(form: str, verb: str, target: str) -> str | None:
@@ -776,19 +758,41 @@ def _rule_false_friends(c: _Ctx) -> Iterator[tuple[int, Correction]]:
         ):
             fixed = w.replace("embarazad", "avergonzad")
             why = "'embarazado/a' means pregnant; 'embarrassed' is 'avergonzado/a'."
-            yield 2, c.fix(i, i, fixed, "false_friend", why)
+            why_es = "'embarazada' significa que espera un bebé; la vergüenza se dice 'avergonzado/a'."
+            yield 2, c.fix(i, i, fixed, "false_friend", why, why_es)
         elif w in ("excitado", "excitada", "excitados", "excitadas") and (
             prev in _INTENSIFIERS or prev in _ESTAR_TO_SER or prev.startswith("estaba")
         ):
             fixed = w.replace("excitad", "emocionad")
             why = "'excitado/a' has a sexual sense; 'excited' is 'emocionado/a' or 'ilusionado/a'."
-            yield 2, c.fix(i, i, fixed, "false_friend", why)
+            why_es = (
+                "'excitado/a' tiene un sentido sexual; la ilusión se dice 'emocionado/a' o 'ilusionado/a'."
+            )
+            yield 2, c.fix(i, i, fixed, "false_friend", why, why_es)
         if not nxt:
             continue
-        for verb, follow, target, why in (
-            ("aplicar", "para", "solicitar", "'aplicar para' is an anglicism; 'apply for' is 'solicitar'."),
-            ("tomar", "lugar", "tener", "'take place' is 'tener lugar'."),
-            ("hacer", "sentido", "tener", "'make sense' is 'tener sentido'."),
+        for verb, follow, target, why, why_es in (
+            (
+                "aplicar",
+                "para",
+                "solicitar",
+                "'aplicar para' is an anglicism; 'apply for' is 'solicitar'.",
+                "'aplicar para' es un calco del inglés (apply for): se dice 'solicitar'.",
+            ),
+            (
+                "tomar",
+                "lugar",
+                "tener",
+                "'take place' is 'tener lugar'.",
+                "'tomar lugar' es un calco del inglés (take place): se dice 'tener lugar'.",
+            ),
+            (
+                "hacer",
+                "sentido",
+                "tener",
+                "'make sense' is 'tener sentido'.",
+                "'hacer sentido' es un calco del inglés (make sense): se dice 'tener sentido'.",
+            ),
         ):
             if nxt != follow or (verb == "aplicar" and prev == "se"):
                 continue
@@ -799,7 +803,7 @@ def _rule_false_friends(c: _Ctx) -> Iterator[tuple[int, Correction]]:
             slot = _same_slot(w, verb, target)
             if slot:
                 fixed = slot if verb == "aplicar" else f"{slot} {follow}"
-                yield 2, c.fix(i, i + 1, fixed, "false_friend", why)
+                yield 2, c.fix(i, i + 1, fixed, "false_friend", why, why_es)
         if nxt == "que" and w.startswith("reali"):
             slot = _same_slot(w, "realizar", "dar")
             person = _person_of(w, "realizar")
@@ -810,7 +814,8 @@ def _rule_false_friends(c: _Ctx) -> Iterator[tuple[int, Correction]]:
             else:
                 continue
             why = "'realizar' means to carry out; 'realise' is 'darse cuenta de'."
-            yield 2, c.fix(i, i + 1, fixed, "false_friend", why)
+            why_es = "'realizar' significa llevar a cabo; 'realise' se dice 'darse cuenta de'."
+            yield 2, c.fix(i, i + 1, fixed, "false_friend", why, why_es)
         if w.startswith("atend") or w.startswith("atiend"):
             k = i + 1
             if c.low(k) in ("la", "el", "a") and c.joined(k):
@@ -824,14 +829,16 @@ def _rule_false_friends(c: _Ctx) -> Iterator[tuple[int, Correction]]:
                     fixed = f"{slot} a {det}".strip() if det not in ("a", "") else f"{slot} a"
                     fixed = fixed.replace("a el", "al")
                     why = "'atender' means to serve or pay attention; 'attend (an event)' is 'asistir a'."
-                    yield 2, c.fix(i, k - 1, fixed, "false_friend", why)
+                    why_es = "'atender' es servir o prestar atención; ir a un evento es 'asistir a'."
+                    yield 2, c.fix(i, k - 1, fixed, "false_friend", why, why_es)
         if w.startswith("introdu") and nxt == "a" and c.joined(i + 1):
             after = c.low(i + 2)
             if after in _POSSESSIVES or after in ("el", "la", "los", "las") or after in _FIRST_NAMES:
                 slot = _same_slot(w, "introducir", "presentar")
                 if slot:
                     why = "'introducir' means to insert; introducing a person is 'presentar'."
-                    yield 2, c.fix(i, i, slot, "false_friend", why)
+                    why_es = "'introducir' es meter una cosa dentro de otra; a una persona se la 'presenta'."
+                    yield 2, c.fix(i, i, slot, "false_friend", why, why_es)
 
 
 def _rule_tener(c: _Ctx) -> Iterator[tuple[int, Correction]]:
@@ -844,13 +851,16 @@ def _rule_tener(c: _Ctx) -> Iterator[tuple[int, Correction]]:
         fixed = to_tener[w]
         if (nxt.isdigit() or nxt in _NUMBER_WORDS) and c.joined(i + 1) and c.low(i + 2) in ("años", "año"):
             why = f"Age uses tener: '{fixed} {nxt} años'."
-            yield 2, c.fix(i, i, fixed, "tener", why)
+            why_es = f"La edad se dice con tener: '{fixed} {nxt} años'."
+            yield 2, c.fix(i, i, fixed, "tener", why, why_es)
         elif nxt in _TENER_NOUNS and w in ("soy", "estoy", "eres", "estás", "somos", "estamos"):
             why = f"'{nxt}' is a noun here: Spanish says 'tener {nxt}' ({fixed} {nxt})."
-            yield 2, c.fix(i, i, fixed, "tener", why)
+            why_es = f"'{nxt}' es un sustantivo: se dice 'tener {nxt}' ({fixed} {nxt})."
+            yield 2, c.fix(i, i, fixed, "tener", why, why_es)
         elif nxt == "caliente" and w in ("estoy", "estás", "estamos"):
             why = "For people 'estar caliente' has a sexual meaning; feeling hot is 'tener calor'."
-            yield 2, c.fix(i, i + 1, f"{fixed} calor", "tener", why)
+            why_es = "Dicho de una persona, 'estar caliente' tiene sentido sexual; se dice 'tener calor'."
+            yield 2, c.fix(i, i + 1, f"{fixed} calor", "tener", why, why_es)
 
 
 _RULES: tuple[Rule, ...] = (
@@ -863,6 +873,8 @@ _RULES: tuple[Rule, ...] = (
     _rule_personal_a,
     _rule_false_friends,
     _rule_tener,
+    rule_subjunctive,
+    rule_conditional_si,
 )
 
 
@@ -878,3 +890,6 @@ def check(text: str) -> list[Correction]:
         if all(corr.end <= o.start or corr.start >= o.end for o in chosen):
             chosen.append(corr)
     return sorted(chosen, key=lambda x: x.start)
+
+
+__all__ = ["Correction", "check"]

@@ -9,8 +9,11 @@ learner's reply as
 - ``other_verb``: a real form of another verb (*es* where *está* was needed),
 - ``wrong``,
 
-each with a one-line diagnosis (*"o→ue in stressed syllables: puedo"*). Drills and checks are
-frozen dataclasses with ``to_json`` so the tutor can keep them in Redis.
+each with a short diagnosis in English (``message``: *"o→ue in stressed syllables: puedo"*) and in
+Spanish (``message_es``: "*hablamos* es la forma de nosotros (presente) de *hablar*; aquí hace falta
+*hablo*.", forms in WhatsApp bold); ``AnswerCheck.message_for(language)`` picks one by the learner's
+explanation language. Drills and checks are frozen dataclasses with ``to_json`` so the tutor can keep them in
+Redis.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
-from espaluz.spanish import drill_bank
+from espaluz.spanish import drill_bank, drill_hints_es
 from espaluz.spanish import verb_lexicon as lex
 from espaluz.spanish.conjugation import PERSON_PRONOUNS, conjugate_table, listed_stem_change
 from espaluz.spanish.orthography import strip_accents
@@ -110,7 +113,11 @@ class Drill:
 
 @dataclass(frozen=True)
 class AnswerCheck:
-    """The diagnosis of one answer. ``correct`` is true for ``right`` and ``accent``."""
+    """The diagnosis of one answer. ``correct`` is true for ``right`` and ``accent``.
+
+    ``message`` is in English, ``message_es`` in Spanish (forms in WhatsApp bold);
+    show :meth:`message_for` with the learner's explanation language.
+    """
 
     verdict: Verdict
     expected: str
@@ -118,10 +125,15 @@ class AnswerCheck:
     verb: str = ""
     tense: str = ""
     person: str = ""
+    message_es: str = ""
 
     @property
     def correct(self) -> bool:
         return self.verdict in ("right", "accent")
+
+    def message_for(self, language: str) -> str:
+        """The diagnosis in ``language`` ("es" → Spanish, anything else → English)."""
+        return (self.message_es or self.message) if language == "es" else self.message
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -132,6 +144,7 @@ class AnswerCheck:
             "verb": self.verb,
             "tense": self.tense,
             "person": self.person,
+            "message_es": self.message_es,
         }
 
 
@@ -252,8 +265,33 @@ def _describe(tense: str, person: str) -> str:
     return f"{PERSON_PRONOUNS[person]} {label}" if person else label
 
 
+def _describe_es(tense: str, person: str) -> str:
+    """'la forma de nosotros (presente)', or 'el participio' for a non-finite form."""
+    label = drill_hints_es.TENSE_LABELS.get(tense, tense)
+    return f"la forma de {PERSON_PRONOUNS[person]} ({label})" if person else f"el {label}"
+
+
+def _hint_es(drill: Drill) -> str:
+    """The Spanish counterpart of ``drill.hint`` ("" when there is none or it has no translation)."""
+    if not drill.hint:
+        return ""
+    if drill.verb and drill.answers and drill.hint == _hint(drill.skill, drill.verb, drill.answers[0]):
+        spec = lex.SPECS.get(drill.verb)
+        change = (spec.change if spec else "") or listed_stem_change(drill.verb)
+        base = drill_hints_es.CHANGE_HINTS.get(change, "") if drill.skill == "present_stem_change" else ""
+        base = base or drill_hints_es.SKILL_HINTS.get(drill.skill, "")
+        return f"{base}: {drill.answers[0]}" if base else drill.answers[0]
+    return drill_hints_es.CHOICE_HINTS.get(drill.hint, "")
+
+
+def _with_hint(sentence: str, hint: str) -> str:
+    """``sentence`` closed with a full stop, then the hint as its own sentence."""
+    return f"{sentence}. {hint[:1].upper()}{hint[1:]}." if hint else f"{sentence}."
+
+
 def check_answer(drill: Drill, answer: str, dialect: str = "latam") -> AnswerCheck:
-    """Classify ``answer`` to ``drill`` (see the module docstring for the verdicts)."""
+    """Classify ``answer`` to ``drill`` (see the module docstring for the verdicts); the diagnosis
+    comes in English (``message``) and Spanish (``message_es``)."""
     if dialect not in DIALECTS:
         raise ValueError(f"unknown dialect {dialect!r}; expected one of {DIALECTS}")
     given = _normalize(answer)
@@ -263,45 +301,82 @@ def check_answer(drill: Drill, answer: str, dialect: str = "latam") -> AnswerChe
     if given in accepted:
         others = [a for a in accepted if a != given]
         also = f" (also right: {', '.join(others)})" if others else ""
-        return AnswerCheck("right", message=f"Right!{also}", **base)
+        also_es = f" (también vale: {', '.join(f'*{o}*' for o in others)})" if others else ""
+        return AnswerCheck("right", message=f"Right!{also}", message_es=f"¡Correcto!{also_es}", **base)
     hint = drill.hint.rstrip(".")
+    hint_es = _hint_es(drill).rstrip(".")
     reading = _reading(drill, given)
     if reading and reading[1] == "vos":
         why = f"'{given}' is the vos form; with tú it is '{expected}'."
-        return AnswerCheck("other_form", message=why, verb=drill.verb, tense=reading[0], person="vos", **base)
+        why_es = f"*{given}* es la forma de vos; con tú es *{expected}*."
+        return AnswerCheck(
+            "other_form",
+            message=why,
+            message_es=why_es,
+            verb=drill.verb,
+            tense=reading[0],
+            person="vos",
+            **base,
+        )
     bare = strip_accents(given)
     for a in accepted:
         if strip_accents(a) == bare:
             missing = any(ch in "áéíóú" for ch in a) and not any(ch in "áéíóú" for ch in given)
-            how = (
-                "with the accent"
+            how, how_es = (
+                ("with the accent", "con tilde")
                 if missing
-                else "without that accent"
+                else ("without that accent", "sin esa tilde")
                 if a == bare
-                else "with the accent here"
+                else ("with the accent here", "con la tilde en este sitio")
             )
-            note = ""
+            note = note_es = ""
             if reading:
                 note = f" — '{given}' is the {_describe(*reading)}"
-            return AnswerCheck("accent", message=f"Almost: it is written '{a}', {how}{note}.", **base)
+                note_es = f" — *{given}* es {_describe_es(*reading)}"
+            return AnswerCheck(
+                "accent",
+                message=f"Almost: it is written '{a}', {how}{note}.",
+                message_es=f"Casi: se escribe *{a}*, {how_es}{note_es}.",
+                **base,
+            )
     if reading:
         tense, person = reading
         why = f"'{given}' is the {_describe(tense, person)} of {drill.verb}; here you need '{expected}'"
+        why_es = f"*{given}* es {_describe_es(tense, person)} de *{drill.verb}*; aquí hace falta *{expected}*"
         if hint:
             why += f" ({hint})"
         return AnswerCheck(
-            "other_form", message=why + ".", verb=drill.verb, tense=tense, person=person, **base
+            "other_form",
+            message=why + ".",
+            message_es=_with_hint(why_es, hint_es),
+            verb=drill.verb,
+            tense=tense,
+            person=person,
+            **base,
         )
     rs = readings(given)
     if rs:
         r = rs[0]
         why = f"'{given}' is a form of {r.verb} ({_describe(r.tense, r.person)}); here you need '{expected}'"
+        label_es = drill_hints_es.TENSE_LABELS.get(r.tense, r.tense)
+        why_es = (
+            f"*{given}* es una forma de *{r.verb}* ({PERSON_PRONOUNS[r.person]}, {label_es}); "
+            f"aquí hace falta *{expected}*"
+        )
         if hint:
             why += f": {hint}"
         return AnswerCheck(
-            "other_verb", message=why + ".", verb=r.verb, tense=r.tense, person=r.person, **base
+            "other_verb",
+            message=why + ".",
+            message_es=_with_hint(why_es, hint_es),
+            verb=r.verb,
+            tense=r.tense,
+            person=r.person,
+            **base,
         )
     why = f"Not quite: the answer is '{expected}'"
+    why_es = f"No exactamente: la respuesta es *{expected}*"
     if hint and hint != expected:
         why += f" ({hint})"
-    return AnswerCheck("wrong", message=why + ".", **base)
+    hint_es = hint_es if hint_es != expected else ""
+    return AnswerCheck("wrong", message=why + ".", message_es=_with_hint(why_es, hint_es), **base)

@@ -249,6 +249,48 @@ def g2p(word: str, dialect: str = "latam", *, lleismo: bool = False, narrow: boo
 # Minimal pairs
 
 
+# Contrast tiers, best first: what a learner of Spanish most needs to hear and make.
+# A pair of merged sounds (b/v, and in Latin America s/θ and ll/y) never gets here: the comparison is
+# phonemic, so *vaso*/*baso* or (latam) *casa*/*caza* are the same phones, not a pair.
+_TAP_TRILL = frozenset({"ɾ", "r"})
+_DISTINCION = frozenset({"s", "θ"})  # only Spain's phones have both
+_LEARNER_CONTRASTS: frozenset[frozenset[str]] = frozenset(
+    frozenset(pair)
+    for pair in (
+        ("ɲ", "n"),
+        ("ɾ", "l"),
+        ("r", "l"),
+        ("x", "k"),
+        ("x", "g"),
+        ("ʝ", "t͡ʃ"),
+        ("ʝ", "l"),
+        ("b", "p"),
+        ("d", "t"),
+        ("g", "k"),
+    )
+)
+_VOWEL_PHONES = frozenset({"a", "e", "i", "o", "u", "j", "w", "i̯", "u̯"})
+
+
+def contrast_tier(phone: str, other: str) -> int:
+    """How much a pair differing in ``phone``/``other`` teaches (0 is best).
+
+    0: tap/trill (*pero/perro*); 1: [s]/[θ] (*casa/caza*, Spain); 2: the other classic confusions
+    (ñ/n, l/r, jota/k/g, ch/y, y/l, b/p, d/t, g/k); 3: two vowels (*mesa/misa*); 4: any other two
+    sounds (*cama/cana*: distinct, but nobody confuses them).
+    """
+    both = frozenset({phone, other})
+    if both == _TAP_TRILL:
+        return 0
+    if both == _DISTINCION:
+        return 1
+    if both in _LEARNER_CONTRASTS:
+        return 2
+    if both <= _VOWEL_PHONES:
+        return 3
+    return 4
+
+
 @lru_cache(maxsize=4)
 def _pair_index(dialect: str) -> dict[tuple[int, tuple[str, ...]], list[tuple[str, str]]]:
     """Wildcard index: (stress, phones with one slot blanked) → [(word, phone in that slot)]."""
@@ -264,11 +306,16 @@ def _pair_index(dialect: str) -> dict[tuple[int, tuple[str, ...]], list[tuple[st
 
 
 def minimal_pairs(word: str, dialect: str = "latam") -> list[MinimalPair]:
-    """Words of the built-in lexicon that differ from ``word`` in exactly one phoneme.
+    """Words of the built-in lexicon that differ from ``word`` in exactly one phoneme, best first.
 
     Compared phonemically (``narrow=False``) with the same stressed syllable, so in ``latam``
-    *casa*/*caza* are homophones (no pair) while in ``spain`` they differ in [s]/[θ].
+    *casa*/*caza* are homophones (no pair) while in ``spain`` they differ in [s]/[θ]; *b*/*v* are one
+    phoneme everywhere. Order: the contrast's :func:`contrast_tier` (tap/trill first, vowels late),
+    then the commoner word (:func:`espaluz.spanish.phonetic_lexicon.rank`). The first pair is the
+    one to offer a learner (:func:`best_minimal_pair`); every pair is returned, for diagnosis.
     """
+    from espaluz.spanish.phonetic_lexicon import rank
+
     p = g2p(word, dialect, narrow=False)
     index = _pair_index(dialect)
     clean = _clean(word)
@@ -278,7 +325,14 @@ def minimal_pairs(word: str, dialect: str = "latam") -> list[MinimalPair]:
         for other, other_ph in index.get(key, ()):
             if other != clean and other_ph != ph:
                 out.append(MinimalPair(other, k, ph, other_ph))
+    out.sort(key=lambda m: (contrast_tier(m.phone, m.other), rank(m.word), m.position))
     return out
+
+
+def best_minimal_pair(word: str, dialect: str = "latam") -> MinimalPair | None:
+    """The pair to offer a learner practising ``word`` (see :func:`minimal_pairs`), or ``None``."""
+    pairs = minimal_pairs(word, dialect)
+    return pairs[0] if pairs else None
 
 
 def contrast_message(target: str, produced: str, dialect: str = "latam") -> str | None:

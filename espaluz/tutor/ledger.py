@@ -64,7 +64,7 @@ if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
 
     from espaluz.llm.types import Usage
-    from espaluz.tutor.orchestrator import Attempt
+    from espaluz.tutor.turn import Attempt
 
 logger = logging.getLogger(__name__)
 

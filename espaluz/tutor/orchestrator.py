@@ -1,90 +1,46 @@
-"""Decide the tutor's answer to one learner message.
+"""Decide the tutor's answer to one learner message, by rules and the Spanish engine.
 
-The rules and the Spanish engine run first: they are exact, instant and free. This first version knows
-greetings, help, and conjugation questions checked against the engine; the LLM agents (Groq, Claude)
-plug in behind the same ``respond`` entry point later. Without LLM keys the tutor still teaches and says
-what a key would add.
+The rules and the engine run first: they are exact, instant and free. They know greetings (a known
+learner is welcomed back, not introduced again), the menu, exercises (:mod:`espaluz.tutor.exercise`:
+asked at the learner's level and dialect, answers told apart from everything else, hints, leaving); what
+they cannot answer comes back as route ``fallback`` for the LLM agents (the processor asks them).
 
 ``respond`` is pure apart from the randomness it is given: it reads the learner and the conversation
-state and returns the reply, the new state and what to record. The processor does the I/O.
+state and returns the reply, the new state and what to record. The processor does the I/O. Every text
+is written in Spanish with the English line for learners who explain in English (``texts.tr``).
 """
 
 from __future__ import annotations
 
 import random
-import re
-import unicodedata
-from dataclasses import dataclass, field
 
-from espaluz.spanish.conjugation import PERSON_PRONOUNS, PERSONS, conjugate
+from espaluz.memory.reviews import ReviewItem
 from espaluz.storage.learners import Learner
+from espaluz.tutor import exercise
+from espaluz.tutor.commands.profile import engine_dialect, explanation_language
+from espaluz.tutor.commands.texts import KEYLESS_NOTE, LEVEL_NAMES, fold, inline, tr
 from espaluz.tutor.state import ConversationState, PendingDrill
+from espaluz.tutor.turn import Attempt, Outcome
 from espaluz.whatsapp.outgoing import Button, Reply
 
-TENSE_LABELS = {
-    "indicative.present": "presente de indicativo",
-    "indicative.preterite": "pretérito indefinido",
-    "indicative.imperfect": "pretérito imperfecto",
-    "indicative.future": "futuro",
-}
-# (verb, tense) pairs a beginner meets first; persons are drawn at random.
-A1_ITEMS = [
-    ("ser", "indicative.present"),
-    ("estar", "indicative.present"),
-    ("tener", "indicative.present"),
-    ("ir", "indicative.present"),
-    ("hacer", "indicative.present"),
-    ("querer", "indicative.present"),
-    ("poder", "indicative.present"),
-    ("hablar", "indicative.present"),
-    ("comer", "indicative.present"),
-    ("vivir", "indicative.present"),
-    ("dormir", "indicative.present"),
-    ("pedir", "indicative.present"),
-    ("hablar", "indicative.preterite"),
-    ("tener", "indicative.preterite"),
-    ("ir", "indicative.preterite"),
-    ("vivir", "indicative.imperfect"),
-    ("ser", "indicative.imperfect"),
-    ("hablar", "indicative.future"),
-    ("decir", "indicative.future"),
-]
+__all__ = ["Attempt", "Outcome", "respond"]
 
-GREETINGS = {"hola", "buenas", "buenos dias", "buenas tardes", "buenas noches", "hi", "hello", "hey", "ola"}
-PRACTICE = {"practicar", "practica", "practice", "otra", "otro", "siguiente", "next", "drill"}
-HELP = {"ayuda", "help", "?", "menu", "menú"}
-
-BUTTONS_START = (Button("practice", "Practicar"), Button("help", "Ayuda"))
-BUTTONS_NEXT = (Button("practice", "Otra pregunta"), Button("help", "Ayuda"))
+GREETINGS = frozenset(
+    {"hola", "buenas", "buenos dias", "buenas tardes", "buenas noches", "hi", "hello", "hey", "ola",
+     "hola hola", "que tal", "hola que tal", "hello there", "good morning", "hola espaluz", "hi espaluz"}
+)  # fmt: skip
+PRACTICE = frozenset(
+    {"practicar", "practica", "practice", "otra", "otro", "siguiente", "next", "drill", "ejercicio",
+     "otro ejercicio", "another", "another one", "quiz"}
+)  # fmt: skip
+MENU = frozenset({"ayuda", "help", "menu", "comandos", "commands", "?"})
 
 
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    skill: str
-    prompt: str
-    expected: str
-    answer: str
-    verdict: str  # correct | accent | wrong
-
-
-@dataclass
-class Outcome:
-    reply: Reply
-    state: ConversationState
-    route: str
-    attempts: list[Attempt] = field(default_factory=list)
-
-
-def normalise(text: str) -> str:
-    """Lower-case, trimmed, inner spaces collapsed, surrounding punctuation removed; accents kept."""
-    text = unicodedata.normalize("NFC", text).strip().lower()
-    text = re.sub(r"\s+", " ", text)
-    return text.strip(" .!¡?¿,;:\"'")
-
-
-def strip_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text)
-    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn" or c == "\u0303")
+def start_buttons(language: str) -> tuple[Button, ...]:
+    return (
+        Button("practice", "Practicar" if language == "es" else "Practice"),
+        Button("help", "Ayuda" if language == "es" else "Help"),
+    )
 
 
 def respond(
@@ -95,101 +51,195 @@ def respond(
     rng: random.Random,
     *,
     llm_available: bool = False,
+    review: ReviewItem | None = None,
 ) -> Outcome:
-    """The answer to one message. ``reply_id`` is the id of a button or list row the learner chose."""
+    """The answer to one message. ``reply_id`` is the id of a button or list row the learner chose.
+    ``review``: a review item due now (the processor looks it up when the learner asks for practice):
+    the error they made comes back as the exercise."""
     state.turns += 1
-    said = normalise(text)
-    name = learner.display_name.split(" ")[0] if learner.display_name else ""
+    language = explanation_language(learner.native_language)
+    pending = state.pending
+    if pending is not None:
+        if exercise.wants_to_leave(text, reply_id) and not exercise.is_expected(pending, text):
+            state.pending = None
+            reply = Reply(exercise.left_note(language), buttons=start_buttons(language))
+            return Outcome(reply, state, "exercise.leave")
+        if exercise.gives_up(text, reply_id) or (exercise.wants_hint(text, reply_id) and pending.hints):
+            state.pending = None
+            body = exercise.reveal(pending, language)
+            return Outcome(Reply(body, buttons=exercise.after_buttons(language)), state, "exercise.reveal")
+        if exercise.wants_hint(text, reply_id):
+            body = exercise.hint(pending, language)
+            buttons = (
+                Button("reveal", "Ver respuesta" if language == "es" else "Show answer"),
+                Button("leave", "Salir" if language == "es" else "Leave exercise"),
+            )
+            return Outcome(Reply(body, buttons=buttons), state, "exercise.hint")
+        if not wants_practice(text, reply_id) and exercise.is_attempt(pending, text, reply_id):
+            return _check(learner, text, reply_id, state, language, rng)
+        if not wants_practice(text, reply_id):
+            pending.waits += 1
+            note = exercise.waiting_note(pending, language)
+            if pending.waits > exercise.MAX_WAITS:
+                state.pending = None
+            outcome = _route(learner, text, reply_id, state, language, rng, llm_available)
+            outcome.note = note
+            return outcome
+    if review is not None and wants_practice(text, reply_id):
+        return _review(review, state, language)
+    return _route(learner, text, reply_id, state, language, rng, llm_available)
 
-    # A button's id is what the learner chose; its title is only a label.
-    wants_help = reply_id == "help" if reply_id else said in HELP
-    wants_practice = reply_id == "practice" if reply_id else said in PRACTICE
-    if wants_help:
-        return Outcome(Reply(_help_text(llm_available), buttons=BUTTONS_START), state, "help")
-    if wants_practice:
-        return _ask(state, rng, intro="")
-    if state.pending is not None and said and said not in GREETINGS:
-        return _check(state, said, rng)
-    if learner.is_new or said in GREETINGS or said.split(" ")[0] in GREETINGS:
-        hello = f"¡Hola, {name}! 👋" if name else "¡Hola! 👋"
-        body = (
-            f"{hello} Soy *Espaluz*, tu tutor de español en WhatsApp.\n\n"
-            "Puedo ponerte ejercicios de conjugación y corregirlos al instante. ¿Empezamos?"
+
+def _review(item: ReviewItem, state: ConversationState, language: str) -> Outcome:
+    state.pending = PendingDrill(
+        verb="",
+        tense=item.skill.split(":", 1)[-1] if item.skill.startswith("conjugation:") else "",
+        person="",
+        expected=list(item.expected),
+        prompt=item.prompt,
+        skill=item.skill,
+    )
+    head = tr(
+        language,
+        f"🔁 *Repaso*: la última vez escribiste «{item.wrong_answer}».",
+        f"Review: last time you wrote “{item.wrong_answer}”.",
+    )
+    body = f"{head}\n\n{item.prompt.replace('___', '……')}"
+    return Outcome(
+        Reply(body, buttons=exercise.question_buttons(state.pending, language)), state, "memory.review"
+    )
+
+
+def wants_practice(text: str, reply_id: str | None) -> bool:
+    return reply_id == "practice" if reply_id else fold(text) in PRACTICE
+
+
+def _route(
+    learner: Learner,
+    text: str,
+    reply_id: str | None,
+    state: ConversationState,
+    language: str,
+    rng: random.Random,
+    llm_available: bool,
+) -> Outcome:
+    said = fold(text)
+    if wants_practice(text, reply_id):
+        return _ask(learner, state, language, rng, intro="")
+    wants_menu = reply_id == "help" if reply_id else said in MENU
+    if wants_menu:
+        return Outcome(
+            Reply(_help_text(language, llm_available), buttons=start_buttons(language)), state, "help"
         )
-        return Outcome(Reply(body, buttons=BUTTONS_START), state, "greeting")
-    return Outcome(Reply(_fallback_text(llm_available), buttons=BUTTONS_START), state, "fallback")
+    if not reply_id and (learner.is_new or _is_greeting(said)):
+        return Outcome(
+            Reply(_greeting(learner, language), buttons=start_buttons(language)), state, "greeting"
+        )
+    if not any(ch.isalpha() for ch in said):  # an emoji, a thumbs-up, "?!": nothing to correct or ask
+        body = tr(
+            language,
+            "😊 ¿Seguimos? Escribe *practicar* para un ejercicio, o cuéntame algo en español.",
+            "Shall we go on? Write “practicar” for an exercise, or tell me something in Spanish.",
+        )
+        return Outcome(Reply(body, buttons=start_buttons(language)), state, "small_talk")
+    body = tr(
+        language,
+        "No he entendido del todo. ¿Practicamos un poco, o me lo dices de otra forma?",
+        "I didn't quite get that. Shall we practise, or can you say it another way?",
+    )
+    return Outcome(Reply(body, buttons=start_buttons(language)), state, "fallback")
 
 
-def _ask(state: ConversationState, rng: random.Random, intro: str) -> Outcome:
-    verb, tense = rng.choice(A1_ITEMS)
-    person = rng.choice(PERSONS)
-    forms = conjugate(verb)["forms"][tense][person]
-    expected = [forms] if isinstance(forms, str) else list(forms)
-    pronoun = PERSON_PRONOUNS[person].split("/")[0]
-    prompt = f"¿Cómo se conjuga *{verb}* en {TENSE_LABELS[tense]} con *{PERSON_PRONOUNS[person]}*?"
-    state.pending = PendingDrill(verb=verb, tense=tense, person=person, expected=expected, prompt=prompt)
-    body = f"{intro}{prompt}\n\nEscribe la forma: _{pronoun}_ ____"
-    return Outcome(Reply(body), state, "engine.ask")
+def _is_greeting(said: str) -> bool:
+    """Only a greeting ("hola", "hola, ¿qué tal?"), not a message that starts with one."""
+    return said in GREETINGS or (
+        len(said.split(" ")) <= 3 and said.split(" ")[0] in GREETINGS and "?" not in said
+    )
 
 
-def _check(state: ConversationState, said: str, rng: random.Random) -> Outcome:
+def _greeting(learner: Learner, language: str) -> str:
+    name = learner.display_name.split(" ")[0] if learner.display_name else ""
+    level = learner.level if learner.level in LEVEL_NAMES else "A1"
+    level_es, level_en = LEVEL_NAMES[level]
+    if learner.is_new:
+        hello = f"¡Hola, {name}! 👋" if name else "¡Hola! 👋"
+        return tr(
+            language,
+            f"{hello} Soy *Espaluz*, tu tutor de español en WhatsApp. Te pongo ejercicios a tu nivel, "
+            "corrijo lo que escribes y te explico por qué. ¿Empezamos?",
+            "I'm Espaluz, your Spanish tutor on WhatsApp: exercises at your level, corrections of what "
+            "you write, and why. Shall we start?",
+        )
+    hello = f"¡Hola de nuevo, {name}! 👋" if name else "¡Hola de nuevo! 👋"
+    return tr(
+        language,
+        f"{hello} ¿Seguimos? Tus ejercicios son de nivel {level} ({level_es.lower()}); "
+        "también puedes escribirme en español y te corrijo.",
+        f"Welcome back! Shall we go on? Your exercises are at level {level} ({level_en.lower()}); you can "
+        "also write to me in Spanish and I'll correct it.",
+    )
+
+
+def _ask(
+    learner: Learner, state: ConversationState, language: str, rng: random.Random, intro: str
+) -> Outcome:
+    body = exercise.ask(state, learner.level, engine_dialect(learner.dialect), language, rng)
+    assert state.pending is not None
+    reply = Reply(f"{intro}{body}", buttons=exercise.question_buttons(state.pending, language))
+    return Outcome(reply, state, "engine.ask")
+
+
+def _check(
+    learner: Learner,
+    text: str,
+    reply_id: str | None,
+    state: ConversationState,
+    language: str,
+    rng: random.Random,
+) -> Outcome:
     pending = state.pending
     assert pending is not None
-    answer = said.split(" ")[-1] if len(said.split(" ")) == 2 else said  # "yo tengo" -> "tengo"
-    best = pending.expected[0]
-    if answer in pending.expected:
-        verdict, state.correct_streak = "correct", state.correct_streak + 1
-        head = f"✅ ¡Correcto! *{answer}*."
+    answer = exercise.answer_of(text, reply_id)
+    checked = exercise.check(pending, answer, learner.level, engine_dialect(learner.dialect), language)
+    if checked.correct:
+        state.correct_streak += 1
         if state.correct_streak >= 3:
-            head += f" Llevas {state.correct_streak} seguidas. 🔥"
-    elif strip_accents(answer) in {strip_accents(e) for e in pending.expected}:
-        verdict, state.correct_streak = "accent", state.correct_streak + 1
-        match = next(e for e in pending.expected if strip_accents(e) == strip_accents(answer))
-        head = f"✅ Casi perfecto: se escribe *{match}*, con tilde."
+            streak = state.correct_streak
+            checked_line = (
+                checked.line
+                + " "
+                + tr(language, f"Llevas {streak} seguidas. 🔥", f"{streak} in a row.").replace("\n\n", " ")
+            )
+        else:
+            checked_line = checked.line
     else:
-        verdict, state.correct_streak = "wrong", 0
-        head = f"❌ No es *{answer}*. La forma correcta es *{best}*."
-    attempt = Attempt(
-        skill=f"conjugation:{pending.tense}",
-        prompt=pending.prompt,
-        expected="|".join(pending.expected),
-        answer=answer,
-        verdict=verdict,
-    )
+        state.correct_streak = 0
+        checked_line = checked.line
     state.pending = None
-    outcome = _ask(state, rng, intro=head + "\n\nSiguiente:\n")
+    following = inline(language, "Siguiente:", "next one")
+    outcome = _ask(learner, state, language, rng, intro=f"{checked_line}\n\n{following}\n")
     outcome.route = "engine.check"
-    outcome.reply = Reply(outcome.reply.text, buttons=(Button("help", "Ayuda"),))
-    outcome.attempts.append(attempt)
+    outcome.attempts.append(checked.attempt)
     return outcome
 
 
-def _help_text(llm_available: bool) -> str:
+def _help_text(language: str, llm_available: bool) -> str:
+    """The menu, in the learner's explanation language (the command words stay Spanish: they work)."""
+    es = language == "es"
     lines = [
-        "*Espaluz* — así funciono:",
-        "• *practicar*: un ejercicio de conjugación.",
-        "• Responde con la forma del verbo y te corrijo al momento.",
-        "• *pronunciar*: un ejercicio de pronunciación (me mandas una nota de voz).",
-        "• *progreso*: tu avance de la semana, con un gráfico.",
-        "• *nivel* / *perfil*: cambia tu nivel o tus preferencias.",
-        "• *memoria*: lo que recuerdo de ti (y puedes hacer que lo olvide).",
-        "• *exportar* / *borrar*: tus datos, para llevártelos o borrarlos.",
-        "• *plan*: el plan de pago y tu suscripción.",
-        "• *baja*: no te envío recordatorios ni ofertas (*alta* para volver).",
-        "• *ayuda*: este mensaje.",
+        "*Espaluz* — " + ("así funciono:" if es else "how it works:"),
+        "• *practicar*: " + ("un ejercicio a tu nivel" if es else "an exercise at your level"),
+        "• "
+        + ("Escríbeme en español y te corrijo." if es else "Write to me in Spanish and I'll correct it."),
+        "• *pronunciar*: " + ("pronunciación con notas de voz" if es else "pronunciation, by voice note"),
+        "• *progreso*: " + ("tu avance de la semana" if es else "your week's progress"),
+        "• *nivel* / *perfil*: " + ("tu nivel y tus preferencias" if es else "your level and settings"),
+        "• *memoria*: " + ("lo que recuerdo de ti" if es else "what I remember about you"),
+        "• *exportar* / *borrar*: " + ("tus datos" if es else "your data"),
+        "• *plan*: " + ("el plan de pago" if es else "the paid plan"),
+        "• *baja* / *alta*: " + ("sin recordatorios / con recordatorios" if es else "reminders off / on"),
+        "• *salir*: " + ("abandona el ejercicio" if es else "drop the open exercise"),
     ]
     if not llm_available:
-        lines.append(
-            "\n_Conversación libre y explicaciones: este servidor no tiene clave de IA "
-            "(GROQ_API_KEY / ANTHROPIC_API_KEY). Los ejercicios funcionan igual._"
-        )
+        lines.append("\n" + KEYLESS_NOTE["es" if es else "en"])
     return "\n".join(lines)
-
-
-def _fallback_text(llm_available: bool) -> str:
-    if llm_available:
-        return "No te he entendido del todo. ¿Practicamos un poco?"
-    return (
-        "Todavía no puedo conversar libremente aquí: falta una clave de IA en el servidor "
-        "(GROQ_API_KEY o ANTHROPIC_API_KEY). Mientras tanto, ¡practiquemos conjugación!"
-    )

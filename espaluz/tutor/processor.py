@@ -23,7 +23,7 @@ import logging
 import random
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -31,9 +31,12 @@ from uuid import UUID
 from espaluz.llm.usage import record_late_usage
 from espaluz.ops import metrics
 from espaluz.storage import learners
+from espaluz.tutor.commands.profile import explanation_language
+from espaluz.tutor.commands.texts import tr
 from espaluz.tutor.ledger import Claim, Plan, TurnLedger, TurnTakenOver, attempts_json
-from espaluz.tutor.orchestrator import BUTTONS_START, Attempt, Outcome, respond
+from espaluz.tutor.orchestrator import respond, start_buttons, wants_practice
 from espaluz.tutor.state import ConversationState, PendingDrill, StateStore
+from espaluz.tutor.turn import Attempt, Decision, Outcome, Turn
 from espaluz.whatsapp import consent
 from espaluz.whatsapp.graph import GraphAPIError, GraphClient
 from espaluz.whatsapp.inbound import InboundEnvelope
@@ -52,11 +55,11 @@ from espaluz.whatsapp.sender import Prepared, Sender, SendPolicy, Target, merge_
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
 
-    from espaluz.billing.tutor_gate import BillingGate
     from espaluz.llm.types import Usage
     from espaluz.memory.service import MemoryService
     from espaluz.tutor.agents.brain import TutorBrain
     from espaluz.tutor.commands import CommandCenter, CommandResult
+    from espaluz.tutor.paywall import Paywall
     from espaluz.voice.service import VoiceService
 
 logger = logging.getLogger(__name__)
@@ -65,6 +68,11 @@ logger = logging.getLogger(__name__)
 VOICE_BUTTONS = "voice:"
 # The follow-up buttons of an LLM answer ("Otro ejemplo", "Explícalo", "Entendido").
 FOLLOW_UP_IDS = frozenset({"more_example", "explain", "got_it"})
+# The steps of a turn, in order: the first that answers a message decides the turn (``_step_<name>``).
+# Consent comes first (STOP must always work), then what cannot be read, the commands (which also close
+# an open exercise), voice notes (a transcript goes on as if typed), the memory command, the free tier's
+# gate, and the teaching itself: exercises and the engine, then the LLM agents.
+STEPS = ("consent", "unsupported", "command", "voice", "memory", "paywall", "teach")
 # Messages that ask for no answer: a reaction or its removal.
 SILENT_KINDS = frozenset({MessageKind.REACTION, MessageKind.UNREACTION})
 UNSUPPORTED_REPLY = (
@@ -92,7 +100,7 @@ class TutorProcessor:
         llm_available: bool = False,
         rng: random.Random | None = None,
         sender: Sender | None = None,
-        billing: BillingGate | None = None,
+        billing: Paywall | None = None,
         memory: MemoryService | None = None,
         routes: Mapping[str, str] | None = None,
         default_number: str = "",
@@ -113,7 +121,7 @@ class TutorProcessor:
         self.routes = dict(routes or {})
         self.default_number = default_number
         self.memory = memory  # pedagogical memory: "memoria" command, a memory per turn (espaluz.memory)
-        self.billing = billing  # plan commands, free-tier limit, offers (espaluz.billing.tutor_gate)
+        self.billing = billing  # plan commands, free-tier limit, offers (espaluz.tutor.paywall)
         self.pool = pool
         self.states = states
         self.graph = graph
@@ -229,6 +237,7 @@ class TutorProcessor:
         asked: list[str] = []
         llm_at: int | None = None  # where the LLM's one answer stands: after the last message it covers
         routes: dict[str, str] = {}
+        note = ""  # the open exercise's word, said under the LLM's answer
         to_llm: list[str] = []  # the wamids the LLM answers
         erase = False
         for message in messages:
@@ -242,6 +251,7 @@ class TutorProcessor:
             erase = erase or decision.erase
             routes[message.id] = decision.outcome.route
             if decision.outcome.route == "fallback" and self.brain is not None:
+                note = decision.outcome.note or note
                 asked.append(decision.text)
                 to_llm.append(message.id)
                 if llm_at is not None:
@@ -258,7 +268,7 @@ class TutorProcessor:
             state, usages = outcome.state, usages + more
             if self.billing:
                 outcome = self.billing.after_turn(learner, outcome)
-            answers[llm_at] = (asked, outcome.reply)
+            answers[llm_at] = (asked, _with_note(outcome.reply, note) if note else outcome.reply)
             routes.update(dict.fromkeys(to_llm, outcome.route))
         replies = [
             replace(reply, text=("".join(f"💬 _{_quote(w)}_\n" for w in said) + reply.text)[:MAX_TEXT])
@@ -285,7 +295,7 @@ class TutorProcessor:
             outcome = decision.outcome
             held = self.sender.held(target)
             late = self.brain.peek_enrichments(learner.id) if self.brain is not None else []
-            reply = _with_enrichments(outcome.reply, late)
+            reply = _with_enrichments(outcome.reply, late, explanation_language(learner.native_language))
             messages = merge_parts([*held, reply, *decision.extras])
             plan = Plan(
                 outcome.route,
@@ -425,43 +435,90 @@ class TutorProcessor:
         *,
         ask_brain: bool = True,
     ) -> Decision:
-        """The answer, in order of precedence: consent keywords, what cannot be read, voice notes
-        (pronunciation feedback, or a transcript that goes on as if typed), the memory and billing
-        commands, a due review, the rules and the Spanish engine, then the LLM agents for what those
-        cannot answer (unless ``ask_brain`` is false: a burst asks them once for all its messages, and
-        gets the engine's ``fallback`` outcome here)."""
-        kind, text, choice = message.kind, message_text(message), reply_id(message)
-        change = consent.consent_change(text) or _consent_button(choice)
-        if change is not None:
-            with self.pool.connection() as conn:
-                learners.set_opted_out(conn, learner.id, change is consent.ConsentChange.STOP)
-            return Decision(Outcome(consent.confirmation(change), state, f"consent_{change.value}"), text)
-        if kind is MessageKind.UNSUPPORTED:
-            return Decision(Outcome(Reply(UNSUPPORTED_REPLY), state, "unsupported"), text)
-        if self.commands is not None and kind not in (MessageKind.VOICE, MessageKind.AUDIO):
-            command = self.commands.handle(learner, text, choice, state)
-            if command is not None:
-                return self._command(command, pnid, text)
-        heard = ""
-        if kind in (MessageKind.VOICE, MessageKind.AUDIO) or (choice or "").startswith(VOICE_BUTTONS):
-            voiced = self._voice_turn(learner, message, state)
-            if isinstance(voiced, Decision):
-                return voiced
-            text, heard = voiced, f"🎙️ _{voiced}_\n\n"
-        if self.memory and (remembered := self.memory.command(learner.id, text, choice)):
-            return Decision(Outcome(remembered, state, "memory"), text)
-        if self.billing and (gated := self.billing.before_turn(learner, text, choice, state)):
-            return Decision(gated, text)
+        """The answer: the first of the steps (``STEPS``, in that order) that answers the message.
+        ``ask_brain`` false (inside a burst) leaves the LLM out: the engine's ``fallback`` comes back
+        and the burst asks the LLM once for all its messages."""
+        turn = Turn(learner, message, state, pnid, message_text(message), reply_id(message), ask_brain)
+        for step in STEPS:
+            decision: Decision | None = getattr(self, f"_step_{step}")(turn)
+            if decision is not None:
+                return decision
+        raise AssertionError("the last step answers every message")
+
+    # --- the steps of a turn, in the order of STEPS ------------------------------------------------------
+
+    def _step_consent(self, turn: Turn) -> Decision | None:
+        """STOP / BAJA and START / ALTA (a typed message that is only that word, or the consent buttons):
+        before anything else. A button is judged by its id, never its title (an exercise's "Leave" is not
+        an opt-out, whatever it is called)."""
+        change = _consent_button(turn.choice) if turn.choice else consent.consent_change(turn.text)
+        if change is None:
+            return None
+        with self.pool.connection() as conn:
+            learners.set_opted_out(conn, turn.learner.id, change is consent.ConsentChange.STOP)
+        outcome = Outcome(consent.confirmation(change), turn.state, f"consent_{change.value}")
+        return Decision(outcome, turn.text)
+
+    def _step_unsupported(self, turn: Turn) -> Decision | None:
+        if turn.message.kind is not MessageKind.UNSUPPORTED:
+            return None
+        return Decision(Outcome(Reply(UNSUPPORTED_REPLY), turn.state, "unsupported"), turn.text)
+
+    def _step_command(self, turn: Turn) -> Decision | None:
+        """Chat commands and onboarding answers (``espaluz.tutor.commands``); a command closes the open
+        exercise."""
+        if self.commands is None or turn.message.kind in (MessageKind.VOICE, MessageKind.AUDIO):
+            return None
+        command = self.commands.handle(turn.learner, turn.text, turn.choice, turn.state)
+        if command is None:
+            return None
+        command.state.pending = None
+        return self._command(command, turn.pnid, turn.text)
+
+    def _step_voice(self, turn: Turn) -> Decision | None:
+        """A voice note: pronunciation feedback, or its transcript, which the next steps take as typed."""
+        voice_button = (turn.choice or "").startswith(VOICE_BUTTONS)
+        if turn.message.kind not in (MessageKind.VOICE, MessageKind.AUDIO) and not voice_button:
+            return None
+        voiced = self._voice_turn(turn.learner, turn.message, turn.state)
+        if isinstance(voiced, Decision):
+            return voiced
+        turn.text, turn.heard = voiced, f"🎙️ _{voiced}_\n\n"
+        return None
+
+    def _step_memory(self, turn: Turn) -> Decision | None:
+        """The "memoria" command (what the tutor remembers, and forgetting it)."""
+        remembered = self.memory.command(turn.learner.id, turn.text, turn.choice) if self.memory else None
+        return Decision(Outcome(remembered, turn.state, "memory"), turn.text) if remembered else None
+
+    def _step_paywall(self, turn: Turn) -> Decision | None:
+        gated = (
+            self.billing.before_turn(turn.learner, turn.text, turn.choice, turn.state)
+            if self.billing
+            else None
+        )
+        return Decision(gated, turn.text) if gated else None
+
+    def _step_teach(self, turn: Turn) -> Decision:
+        """The rules and the Spanish engine (exercises, a due review), then the LLM agents for what those
+        cannot answer; then the offer, the open exercise's note and the voice transcript."""
+        learner, text, choice = turn.learner, turn.text, turn.choice
         usages: list[Usage] = []
-        review = self.memory.review_turn(learner, text, choice, state) if self.memory else None
-        outcome = review or respond(learner, text, choice, state, self.rng, llm_available=self.llm_available)
+        review = self.memory.due_review(learner) if self.memory and wants_practice(text, choice) else None
+        outcome = respond(
+            learner, text, choice, turn.state, self.rng, llm_available=self.llm_available, review=review
+        )
         wants_brain = outcome.route == "fallback" or choice in FOLLOW_UP_IDS
-        if self.brain is not None and wants_brain and ask_brain:
-            outcome, usages = self._ask_brain(learner, outcome.state, text, choice, message.id)
+        if self.brain is not None and wants_brain and turn.ask_brain:
+            note = outcome.note
+            outcome, usages = self._ask_brain(learner, outcome.state, text, choice, turn.message.id)
+            outcome.note = note
         if self.billing:
             outcome = self.billing.after_turn(learner, outcome)
-        if heard:  # what the tutor understood of the voice note, above the answer
-            outcome.reply = replace(outcome.reply, text=(heard + outcome.reply.text)[:MAX_TEXT])
+        if outcome.note and (turn.ask_brain or outcome.route != "fallback"):  # a burst adds it later
+            outcome.reply = _with_note(outcome.reply, outcome.note)
+        if turn.heard:  # what the tutor understood of the voice note, above the answer
+            outcome.reply = replace(outcome.reply, text=(turn.heard + outcome.reply.text)[:MAX_TEXT])
             outcome.route = f"voice.{outcome.route}"
         return Decision(outcome, text, usages)
 
@@ -530,7 +587,9 @@ class TutorProcessor:
         The follow-up buttons ask again about the learner's last question."""
         assert self.brain is not None
         if choice == "got_it":
-            return Outcome(Reply("¡Genial! ¿Seguimos?", buttons=BUTTONS_START), state, "llm.got_it", []), []
+            language = explanation_language(learner.native_language)
+            text = tr(language, "¡Genial! ¿Seguimos?", "Great! Shall we go on?")
+            return Outcome(Reply(text, buttons=start_buttons(language)), state, "llm.got_it", []), []
         extra = state.extra
         if choice in ("more_example", "explain"):
             ask = "Dame otro ejemplo, por favor: " if choice == "more_example" else "Explícamelo mejor: "
@@ -545,6 +604,7 @@ class TutorProcessor:
         else:
             answer = self.brain.answer(learner, state, text, wamid=wamid)
             extra["last_question"], extra["last_intent"] = text[:500], answer.intent
+            extra["last_topic"] = answer.topic
         extra["recent"] = [*list(extra.get("recent") or [])[-5:], text[:300]]
         if answer.drill is not None and answer.drill.verb and answer.drill.tense and answer.drill.person:
             d = answer.drill
@@ -642,19 +702,6 @@ class TutorProcessor:
             record_late_usage(self.pool, self.brain.take_late_usages())
 
 
-@dataclass
-class Decision:
-    """What a turn answers: the outcome, what the learner said (a voice note's transcript included),
-    the provider calls it cost, and messages that follow the reply (a model pronunciation)."""
-
-    outcome: Outcome
-    text: str
-    usages: list[Usage] = field(default_factory=list)
-    extras: list[Outgoing] = field(default_factory=list)
-    erase: bool = False  # a confirmed "borrar": erase the learner once the goodbye is sent
-    routes: dict[str, str] = field(default_factory=dict)  # a burst: each message's route, by wamid
-
-
 class VoiceRetry(RuntimeError):
     """A voice note could not be downloaded for a passing reason: the turn is retried by the queue."""
 
@@ -664,15 +711,25 @@ class TurnInProgress(RuntimeError):
     timeout): this delivery fails so SQS retries later, when the turn is either answered or abandoned."""
 
 
-def _with_enrichments(reply: Reply, late: list[str]) -> Reply:
+def _with_enrichments(reply: Reply, late: list[str], language: str) -> Reply:
     """Corrections that missed the learner's previous turns open this answer (when they fit)."""
     if not late:
         return reply
     limit = MAX_INTERACTIVE_BODY if reply.interactive else MAX_TEXT
-    opening = "📝 _Sobre tu mensaje anterior:_\n" + "\n".join(late) + "\n\n"
+    about = "Sobre tu mensaje anterior" + ("" if language == "es" else " (about your previous message)")
+    about += ":"
+    opening = f"📝 _{about}_\n" + "\n".join(late) + "\n\n"
     if len(opening) + len(reply.text) > limit:
         return reply
     return replace(reply, text=opening + reply.text)
+
+
+def _with_note(reply: Reply, note: str) -> Reply:
+    """The open exercise's word under the answer; the buttons go when the whole would not fit them."""
+    text = f"{reply.text}\n\n{note}"
+    if reply.interactive and len(text) > MAX_INTERACTIVE_BODY:
+        return Reply(text[:MAX_TEXT], reply_to=reply.reply_to)
+    return replace(reply, text=text[:MAX_TEXT])
 
 
 def _quote(said: str, limit: int = 80) -> str:
@@ -716,12 +773,12 @@ def _consent_button(choice: str | None) -> consent.ConsentChange | None:
 
 def build_processor(settings: Any) -> TutorProcessor:
     """Wire the processor from settings (production and the local stack alike)."""
-    from espaluz.billing.tutor_gate import build_gate
     from espaluz.memory.service import build_memory
     from espaluz.storage.postgres import get_pool
     from espaluz.storage.redis import get_redis
     from espaluz.tutor.agents.brain import TutorBrain
     from espaluz.tutor.commands import build_commands
+    from espaluz.tutor.paywall import build_paywall
 
     pool = get_pool(settings.database_url)
     redis_client = get_redis(settings.redis_url, cluster=settings.redis_cluster)
@@ -748,7 +805,7 @@ def build_processor(settings: Any) -> TutorProcessor:
         graph,
         llm_available=brain.llm_available,
         sender=Sender(graph, redis_client, policy),
-        billing=build_gate(settings, pool),
+        billing=build_paywall(settings, pool),
         memory=build_memory(settings, pool),
         routes=settings.whatsapp_country_numbers,
         default_number=settings.whatsapp_phone_number_id,

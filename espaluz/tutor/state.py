@@ -19,11 +19,26 @@ if TYPE_CHECKING:
 
 @dataclass
 class PendingDrill:
+    """The open exercise. ``verb``/``tense``/``person`` are empty for a choice or vocabulary item;
+    ``drill_id`` names a drill-bank item; ``hints`` counts the hints given, ``waits`` the messages
+    answered for what they were while it stayed open (espaluz.tutor.exercise)."""
+
     verb: str
     tense: str
     person: str
     expected: list[str]
     prompt: str
+    drill_id: str = ""
+    skill: str = ""
+    options: list[str] = field(default_factory=list)
+    hints: int = 0
+    waits: int = 0
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PendingDrill:
+        """Tolerant of states written by an older or newer version (unknown keys are ignored)."""
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 @dataclass
@@ -42,7 +57,7 @@ class ConversationState:
         data = json.loads(raw)
         pending = data.get("pending")
         return cls(
-            pending=PendingDrill(**pending) if pending else None,
+            pending=PendingDrill.from_json(pending) if pending else None,
             turns=int(data.get("turns", 0)),
             correct_streak=int(data.get("correct_streak", 0)),
             extra=dict(data.get("extra", {})),

@@ -89,8 +89,9 @@ class Drill:
 
 
 def pair_words(phone: str, dialect: str = "latam") -> list[tuple[str, str]]:
-    """(word with ``phone``, its minimal pair with the confusable sound) from the engine's lexicon."""
-    from espaluz.spanish.phonetic_lexicon import WORDS
+    """(word with ``phone``, its minimal pair with the confusable sound) from the engine's lexicon, the
+    pairs of common words first (a learner should drill *perro/pero*, not a rare word)."""
+    from espaluz.spanish.phonetic_lexicon import WORDS, rank
 
     wanted = set(CONTRASTS.get(phone, ()))
     pairs: list[tuple[str, str]] = []
@@ -100,7 +101,10 @@ def pair_words(phone: str, dialect: str = "latam") -> list[tuple[str, str]]:
         for pair in minimal_pairs(word, dialect):
             if pair.phone == phone and pair.other in wanted:
                 pairs.append((word, pair.word))
-    return list(dict.fromkeys(pairs))
+    return sorted(dict.fromkeys(pairs), key=lambda p: max(rank(p[0]), rank(p[1])))
+
+
+COMMON_PAIRS = 8  # a drill draws among this many of the commonest pairs
 
 
 def drill_for(phone: str, dialect: str = "latam", *, rng: random.Random | None = None) -> Drill:
@@ -110,7 +114,7 @@ def drill_for(phone: str, dialect: str = "latam", *, rng: random.Random | None =
     pairs = pair_words(phone, dialect)
     phrases = PHRASES.get(phone, ())
     if pairs and (not phrases or rng.random() < 0.5):
-        word, other = rng.choice(pairs)
+        word, other = rng.choice(pairs[:COMMON_PAIRS])
         text = f"{other}, {word}"
         prompt = (
             f"🎯 Sound drill: {name}. Record a voice note saying: *{text}*\n"

@@ -1,4 +1,5 @@
-"""The chat message for a pronunciation assessment, and friendly replies for unusable audio.
+"""The chat message for a pronunciation assessment, and friendly replies for unusable audio and for
+voice recognition that is not set up (write instead) or down for a moment (try again soon).
 
 One message (fewer, richer messages: see ARCHITECTURE.md): the words marked at three levels (not right
 or wrong), the one thing to fix first, the four scores, and a "try again" button; the model
@@ -37,9 +38,49 @@ PROBLEM_REPLIES: dict[AudioProblem, str] = {
     AudioProblem.SILENT: "I couldn't hear anything 🔇 Check your microphone and try again.",
     AudioProblem.NOISE_ONLY: "I only hear background noise 🌬️ Try again somewhere quieter.",
 }
-UNAVAILABLE_REPLY = (
-    "I can't listen to voice notes right now 🙉 Please write it, or try again in a few minutes."
+
+# Voice recognition failed. Two cases the learner must not confuse: the server has no recogniser at all
+# (nothing to wait for: write instead), and a configured one that timed out or answered an error (try
+# again soon). Each in Spanish and English; the learner's explanation language picks one (see ``_say``).
+UNAVAILABLE_TEXTS = (
+    "Ahora mismo no puedo escuchar notas de voz 🙉 Escríbemelo, o vuelve a intentarlo en unos minutos.",
+    "I can't listen to voice notes right now 🙉 Please write it, or try again in a few minutes.",
 )
+NOT_SET_UP_TEXTS = (
+    "En este servidor no están activadas las notas de voz, así que no puedo escuchar la tuya 🙉 "
+    "Escríbeme tu mensaje, por favor ✍️",
+    "Voice notes aren't set up on this server, so I can't listen to yours 🙉 "
+    "Please write your message instead ✍️",
+)
+PRONUNCIATION_NOT_SET_UP_TEXTS = (
+    "En este servidor no está activada la corrección de pronunciación, así que no puedo evaluar tu nota "
+    "de voz 🙉 Escríbeme y seguimos practicando por escrito ✍️",
+    "Pronunciation feedback isn't set up on this server, so I can't score your voice note 🙉 "
+    "Write to me and we'll keep practising in writing ✍️",
+)
+
+
+def _say(language: str, texts: tuple[str, str]) -> str:
+    """The text in the learner's explanation language: English for ``"en"``, Spanish otherwise.
+
+    (The tutor's own ``tr`` glosses Spanish in English; this layer does not import the tutor, so it
+    picks one of the two texts instead.)
+    """
+    es, en = texts
+    return en if language == "en" else es
+
+
+def unavailable_reply(language: str, *, reply_to: str | None = None) -> Reply:
+    """A configured recogniser timed out or failed: a passing outage, so "try again in a few minutes"."""
+    return Reply(_say(language, UNAVAILABLE_TEXTS), reply_to=reply_to)
+
+
+def not_set_up_reply(language: str, *, pronunciation: bool = False, reply_to: str | None = None) -> Reply:
+    """No recogniser is configured for this voice note (``pronunciation``: the exercise's scorer): it
+    will not work later either, so the learner is asked to write instead. No setting names here: the
+    operator finds them in the service's log."""
+    texts = PRONUNCIATION_NOT_SET_UP_TEXTS if pronunciation else NOT_SET_UP_TEXTS
+    return Reply(_say(language, texts), reply_to=reply_to)
 
 
 def problem_reply(problem: AudioProblem) -> Reply:

@@ -17,14 +17,22 @@ budget (espaluz/tutor/batch.py). The download is bounded by its attempts and the
 recogniser, fallback included, gets the smaller of its own timeout and what is left, and is skipped
 (the learner is told to try again) when under a second is left.
 
+Not configured vs. down: a recogniser without credentials (no Groq key, no Modal token) is never called.
+When none is configured for a voice note, the learner is told plainly, in their explanation language,
+that voice notes (or pronunciation feedback) are not set up here and to write instead
+(``NOT_CONFIGURED``, before the download: nothing would come of it); the operator gets one WARNING per
+process naming the settings. Only a configured recogniser that times out or fails gives the "try again in
+a few minutes" reply (``UNAVAILABLE``). A recogniser handed to the constructor counts as configured.
+
 A caller must know: ``handle`` raises nothing for bad audio or a recogniser outage (the outcome carries
-the reply); it mutates ``state.extra`` when an exercise is passed and says so in ``state_changed``.
-Logs carry the learner's uuid and the wamid only.
+the reply); it mutates ``state.extra`` when an exercise is passed, or dropped because nothing here can
+score it, and says so in ``state_changed``. Logs carry the learner's uuid and the wamid only.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -69,7 +77,8 @@ class OutcomeKind(StrEnum):
     TRANSCRIPT = "transcript"  # free speech: feed ``transcript.text`` to the conversation
     FEEDBACK = "feedback"  # pronunciation exercise: send ``reply`` (+ ``model_voice_media_id``)
     PROBLEM = "problem"  # unusable audio: send ``reply``
-    UNAVAILABLE = "unavailable"  # download or recognisers failed: send ``reply``
+    UNAVAILABLE = "unavailable"  # download or configured recognisers failed: send ``reply``
+    NOT_CONFIGURED = "not_configured"  # no recogniser is set up for this voice note: send ``reply``
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +96,36 @@ class VoiceOutcome:
     state_changed: bool = False
     timings: dict[str, float] = field(default_factory=dict)
     retryable: bool = False  # the download failed for a passing reason: the turn may be retried instead
+
+
+# What an operator sets to turn each recogniser on (for the log only: never in a learner's text).
+_SETTINGS_FOR = {Route.GROQ: "GROQ_API_KEY", Route.MODAL: "MODAL_TOKEN_ID and MODAL_TOKEN_SECRET"}
+_USE_OF = {
+    Route.GROQ: "fast transcription of short voice notes",
+    Route.MODAL: "pronunciation feedback and transcription of long or noisy voice notes",
+}
+_warned_unconfigured: set[Route] = set()  # one WARNING per process and recogniser
+
+
+def groq_configured(settings: Settings) -> bool:
+    """Groq Whisper can be called: its key is set (what ``GroqTranscriber`` needs)."""
+    return bool(settings.groq_api_key.get_secret_value())
+
+
+def modal_configured(settings: Settings) -> bool:
+    """The Modal app can be called: a token id in the settings or the environment (what
+    ``ModalAssessor`` checks before it looks the app up)."""
+    return bool(settings.modal_token_id.get_secret_value() or os.environ.get("MODAL_TOKEN_ID"))
+
+
+def _warn_unconfigured(route: Route) -> None:
+    """Tell the operator, once per process, which setting turns a missing recogniser on."""
+    if route in _warned_unconfigured:
+        return
+    _warned_unconfigured.add(route)
+    logger.warning(
+        "voice: %s is not configured (set %s); %s is off", route.value, _SETTINGS_FOR[route], _USE_OF[route]
+    )
 
 
 def dialect_of(learner: Learner) -> str:
@@ -134,6 +173,11 @@ class VoiceService:
         self.groq = groq or GroqTranscriber(settings)
         self.modal = modal or ModalAssessor(settings)
         self.speaker = speaker or build_speaker(settings)
+        # Which recognisers can answer at all (module docstring: one handed in counts as configured).
+        self.configured: dict[Route, bool] = {
+            Route.GROQ: groq is not None or groq_configured(settings),
+            Route.MODAL: modal is not None or modal_configured(settings),
+        }
 
     # --- the voice note ----------------------------------------------------------------------------
 
@@ -147,6 +191,9 @@ class VoiceService:
             return VoiceOutcome(
                 OutcomeKind.PROBLEM, feedback.problem_reply(AudioProblem.EMPTY), problem=AudioProblem.EMPTY
             )
+        unset = self._not_configured(learner, message, state)
+        if unset is not None:
+            return unset
         try:
             info, data = self.graph.fetch_media(ident, attempts=self.settings.voice_download_attempts)
         except GraphAPIError as exc:
@@ -194,6 +241,31 @@ class VoiceService:
             learner, message, prepared, data, info.mime_type, dialect, route, key, timings, deadline
         )
 
+    def _not_configured(
+        self, learner: Learner, message: Message, state: ConversationState
+    ) -> VoiceOutcome | None:
+        """The outcome when no recogniser set up here can answer this voice note, else ``None``.
+
+        An exercise needs the Modal app; free speech needs either recogniser. An exercise nothing here
+        can score is dropped from the state (the next voice note is then taken as conversation).
+        """
+        exercise = exercise_of(state) is not None
+        needed = (Route.MODAL,) if exercise else (Route.GROQ, Route.MODAL)
+        missing = [route for route in needed if not self.configured[route]]
+        for route in missing:
+            _warn_unconfigured(route)
+        if len(missing) < len(needed):
+            return None
+        logger.info("voice not configured learner=%s wamid=%s exercise=%s", learner.id, message.id, exercise)
+        if exercise:
+            state.extra.pop(STATE_KEY, None)
+        # Pronunciation alone is missing when Groq could still transcribe free speech.
+        pronunciation = exercise and self.configured[Route.GROQ]
+        reply = feedback.not_set_up_reply(
+            learner.native_language, pronunciation=pronunciation, reply_to=message.id
+        )
+        return VoiceOutcome(OutcomeKind.NOT_CONFIGURED, reply, state_changed=exercise)
+
     def _keep(self, learner: Learner, wamid: str, data: bytes) -> str | None:
         try:
             return self.store.save(learner.id, wamid, data)
@@ -218,6 +290,8 @@ class VoiceService:
     ) -> VoiceOutcome:
         order = (Route.GROQ, Route.MODAL) if route is Route.GROQ else (Route.MODAL, Route.GROQ)
         for attempt in order:
+            if not self.configured[attempt]:
+                continue  # never called (module docstring); the other one was, or handle stopped earlier
             mark = time.perf_counter()
             try:
                 result = (
@@ -244,7 +318,10 @@ class VoiceService:
                 timings={**timings, **result.timings},
             )
         return VoiceOutcome(
-            OutcomeKind.UNAVAILABLE, Reply(feedback.UNAVAILABLE_REPLY), route=route, audio_key=key
+            OutcomeKind.UNAVAILABLE,
+            feedback.unavailable_reply(learner.native_language, reply_to=message.id),
+            route=route,
+            audio_key=key,
         )
 
     def _exercise(
@@ -265,7 +342,10 @@ class VoiceService:
         except TranscriberUnavailable as exc:
             logger.warning("voice modal unavailable learner=%s wamid=%s: %s", learner.id, message.id, exc)
             return VoiceOutcome(
-                OutcomeKind.UNAVAILABLE, Reply(feedback.UNAVAILABLE_REPLY), route=Route.MODAL, audio_key=key
+                OutcomeKind.UNAVAILABLE,
+                feedback.unavailable_reply(learner.native_language, reply_to=message.id),
+                route=Route.MODAL,
+                audio_key=key,
             )
         timings["modal"] = time.perf_counter() - mark
         assessment = result.assessment

@@ -6,9 +6,9 @@ learner's consent; the same words inside a sentence ("no puedo parar de estudiar
 
 from __future__ import annotations
 
-import unicodedata
 from enum import StrEnum
 
+from espaluz.text import fold
 from espaluz.whatsapp.outgoing import Button, Reply
 
 STOP_WORDS = frozenset({"stop", "baja", "darme de baja", "parar", "unsubscribe", "cancelar mensajes"})
@@ -20,15 +20,9 @@ class ConsentChange(StrEnum):
     START = "start"
 
 
-def _normalise(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text.casefold())
-    letters = "".join(c for c in decomposed if c.isalnum() or c.isspace())
-    return " ".join(letters.split())
-
-
 def consent_change(text: str) -> ConsentChange | None:
     """The consent change a learner's whole message asks for, if it is a keyword."""
-    words = _normalise(text)
+    words = fold(text)
     if words in STOP_WORDS:
         return ConsentChange.STOP
     if words in START_WORDS:

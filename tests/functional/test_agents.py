@@ -188,17 +188,26 @@ def test_history_is_data_too(servers: ProviderServers) -> None:
     assert "pirate" not in system
 
 
-def test_key_note_names_the_key_the_route_needs(servers: ProviderServers) -> None:
-    """Partial config: with only Claude's key, a grammar question (a Groq route) answers from the engine
-    and names GROQ_API_KEY; a conversation (Claude answers) carries no note."""
+def test_key_note_only_where_a_missing_key_leaves_the_answer_short(servers: ProviderServers) -> None:
+    """Partial config: with only Claude's key, a grammar question (a Groq route) on a topic with an
+    authored note is answered in full from the note (no key note, working follow-up buttons); one on a
+    topic without a note gets the plain sentence, never a setting name; a conversation (Claude answers)
+    carries no note."""
     brain = TutorBrain.from_settings(servers.settings(groq_api_key=""))
     grammar_answer = brain.answer(
         learner(), ConversationState(), "¿por o para?", intent_name="grammar_question"
     )
     assert grammar_answer.source == "engine"
-    assert grammar_answer.key_note is not None
-    assert "GROQ_API_KEY" in grammar_answer.key_note
-    assert "ANTHROPIC_API_KEY" not in grammar_answer.key_note
+    assert grammar_answer.key_note is None
+    assert "*para* points to a goal" in grammar_answer.text
+    assert grammar_answer.buttons == FOLLOW_UP
+    unknown = brain.answer(
+        learner(), ConversationState(), "¿Qué es la voz pasiva refleja?", intent_name="grammar_question"
+    )
+    assert unknown.buttons == ()
+    assert unknown.key_note is not None
+    assert "API_KEY" not in unknown.text
+    assert "GROQ" not in unknown.text
     chat_answer = brain.answer(learner(), ConversationState(), "Hola, ¿qué tal?", intent_name="conversation")
     assert chat_answer.source == "claude"
     assert chat_answer.key_note is None

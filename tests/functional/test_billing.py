@@ -163,7 +163,8 @@ def test_purchase_events_unlock_the_plan_and_thank_a_bsuid_only_learner(
     assert thanks["recipient"] == BSUID
     assert "to" not in thanks
     assert "Ya tienes *Espaluz Plus*" in text_of(thanks)
-    assert "corrección de pronunciación" in text_of(thanks)
+    assert "sin límite diario" in text_of(thanks)  # what Plus really grants
+    assert "pronunciación" not in text_of(thanks)  # nothing checks it: not sold
 
 
 def test_repeated_event_is_acknowledged_and_applied_once(

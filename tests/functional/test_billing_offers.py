@@ -10,7 +10,14 @@ import psycopg
 import pytest
 
 from espaluz.billing.entitlements import EntitlementChecker
-from espaluz.billing.offers import DrillResult, OfferPolicy, due_followups, record_response, report
+from espaluz.billing.offers import (
+    DrillResult,
+    OfferPolicy,
+    WeekProgress,
+    due_followups,
+    record_response,
+    report,
+)
 from espaluz.billing.plans import Catalog
 from espaluz.config import Settings
 from espaluz.storage import learners
@@ -23,15 +30,23 @@ POLICY = OfferPolicy(
     cooldown=timedelta(days=7),
     quiet_after_no=timedelta(days=21),
     streak=5,
-    bonus_feature="pronunciation_feedback",
+    bonus_feature="unlimited_turns",
     bonus_days=7,
 )
 
 
 def new_learner(
-    conn: psycopg.Connection[Any], wa_id: str, voice: bool = False, consent: bool = False
+    conn: psycopg.Connection[Any],
+    wa_id: str,
+    voice: bool = False,
+    consent: bool = False,
+    arrived: timedelta = timedelta(days=3),
 ) -> UUID:
+    """A learner who first wrote ``arrived`` ago (past the first session unless told otherwise)."""
     learner = learners.upsert(conn, learners.Identity(bsuid=None, wa_id=wa_id), "1")
+    conn.execute(
+        "UPDATE learners SET created_at = %s WHERE id = %s", (datetime.now(UTC) - arrived, learner.id)
+    )
     conn.execute(
         "INSERT INTO offer_preferences (learner_id, receives_voice, marketing_consent) VALUES (%s, %s, %s)",
         (learner.id, voice, consent),
@@ -52,23 +67,37 @@ def add_attempts(
 
 
 def test_moments_cooldown_and_quiet_after_no(database_url: str) -> None:
-    """Only a high-engagement turn gets an offer; none again inside the cooldown; none soon after "no"."""
+    """Only a moment worth praising gets an offer (a streak, not one right answer however hard); none
+    again inside the cooldown; none soon after "no"."""
     now = datetime.now(UTC)
     with psycopg.connect(database_url) as conn:
         learner = new_learner(conn, "15550001001")
         assert POLICY.consider(conn, learner, [WRONG], streak=0, now=now) is None  # no moment
         assert POLICY.consider(conn, learner, [EASY], streak=1, now=now) is None  # an easy drill
-        made = POLICY.consider(conn, learner, [HARD], streak=1, now=now)
+        assert POLICY.consider(conn, learner, [HARD], streak=1, now=now) is None  # one hard drill
+        made = POLICY.consider(conn, learner, [HARD], streak=5, now=now)
         assert made is not None
-        assert made.moment == "hard_drill"
-        assert made.bonus_line is not None
-        assert "7 días" in made.bonus_line
-        assert POLICY.consider(conn, learner, [HARD], streak=5, now=now + timedelta(days=6)) is None
-        record_response(conn, learner, "declined")
+        assert made.moment == "streak"
+        assert made.bonus == ("unlimited_turns", 7)
+        assert POLICY.consider(conn, learner, [HARD], streak=10, now=now + timedelta(days=6)) is None
+        record_response(conn, learner, "declined", now + timedelta(days=6))
         assert POLICY.consider(conn, learner, [HARD], streak=5, now=now + timedelta(days=8)) is None
         later = POLICY.consider(conn, learner, [EASY], streak=5, now=now + timedelta(days=30))
         assert later is not None
         assert later.moment == "streak"
+
+
+def test_no_offer_in_the_first_session(database_url: str) -> None:
+    """A new learner on a streak gets no offer in the first 24 hours after arriving; the same streak
+    the next day does (the policy's clock is passed explicitly)."""
+    now = datetime.now(UTC)
+    with psycopg.connect(database_url) as conn:
+        learner = new_learner(conn, "15550001016", arrived=timedelta(0))
+        assert POLICY.consider(conn, learner, [EASY], streak=5, now=now) is None
+        assert POLICY.consider(conn, learner, [EASY], streak=5, now=now + timedelta(hours=23)) is None
+        assert conn.execute("SELECT count(*) FROM offers").fetchone() == (0,)
+        made = POLICY.consider(conn, learner, [EASY], streak=5, now=now + timedelta(hours=25))
+        assert made is not None
 
 
 def test_skill_mastered_and_value_line_from_the_learners_week(database_url: str) -> None:
@@ -81,7 +110,9 @@ def test_skill_mastered_and_value_line_from_the_learners_week(database_url: str)
         made = POLICY.consider(conn, learner, [EASY], streak=1)
         assert made is not None
         assert made.moment == "skill_mastered"
-        assert made.value_line == "Esta semana ya conjugaste bien 4 verbos distintos y acertaste 5 ejercicios"
+        assert made.progress == WeekProgress(verbs=4, right=5, tenses=1)
+        stored = conn.execute("SELECT value_line FROM offers WHERE learner_id = %s", (learner,)).fetchone()
+    assert stored == ("Esta semana ya conjugaste bien 4 verbos distintos y acertaste 5 ejercicios",)
 
 
 def test_due_followups_choose_the_channel_whatsapp_allows(database_url: str) -> None:
@@ -97,7 +128,7 @@ def test_due_followups_choose_the_channel_whatsapp_allows(database_url: str) -> 
         paying = new_learner(conn, "15550001008")
         no_promotions = new_learner(conn, "15550001014", voice=True, consent=True)
         for learner in (voice, text, template, silent, declined, paying, no_promotions):
-            POLICY.consider(conn, learner, [HARD], streak=1, now=offered)
+            assert POLICY.consider(conn, learner, [HARD], streak=5, now=offered) is not None
         conn.execute(
             "UPDATE learners SET last_inbound_at = %s WHERE id = ANY(%s)",
             (datetime.now(UTC) - timedelta(hours=30), [template, silent]),
@@ -120,12 +151,14 @@ def test_report_counts_offers_and_conversions(database_url: str) -> None:
     with psycopg.connect(database_url) as conn:
         a = new_learner(conn, "15550001009")
         b = new_learner(conn, "15550001010")
-        POLICY.consider(conn, a, [HARD], streak=1)
-        POLICY.consider(conn, b, [EASY], streak=5)
+        for verb in ("hablar", "comer", "vivir", "tener"):
+            add_attempts(conn, a, "conjugation:indicative.present", ["correct"], verb)
+        assert POLICY.consider(conn, a, [EASY], streak=1) is not None  # skill mastered
+        assert POLICY.consider(conn, b, [EASY], streak=5) is not None
         conn.execute("UPDATE offers SET converted_at = now() WHERE learner_id = %s", (a,))
         data = report(conn, datetime.now(UTC) - timedelta(days=1))
     assert (data["offers"], data["converted"], data["conversion_rate"]) == (2, 1, 0.5)
-    assert data["by_moment"]["hard_drill"]["conversion_rate"] == 1.0
+    assert data["by_moment"]["skill_mastered"]["conversion_rate"] == 1.0
     assert data["by_moment"]["streak"]["conversion_rate"] == 0.0
 
 
@@ -145,13 +178,13 @@ def test_entitlement_cache_and_free_turn_count(database_url: str) -> None:
     checker = EntitlementChecker(get_pool(database_url), catalog, ttl_seconds=60, clock=clock)
     with psycopg.connect(database_url) as conn:
         learner = new_learner(conn, "15550001011")
-        for i in range(3):
+        for i, route in enumerate(("engine.ask", "engine.check", "llm.grammar_question", "command.progress")):
             conn.execute(
-                "INSERT INTO turns (wamid, learner_id, received_at) VALUES (%s, %s, %s)",
-                (f"w{i}", learner, datetime.now(UTC)),
+                "INSERT INTO turns (wamid, learner_id, received_at, route) VALUES (%s, %s, %s, %s)",
+                (f"w{i}", learner, datetime.now(UTC), route),
             )
     access = checker.check_turn(learner)
-    assert (access.allowed, access.turns_today, access.limit) == (False, 3, 2)
+    assert (access.allowed, access.used, access.limit) == (False, 3, 2)
 
     with psycopg.connect(database_url) as conn:
         conn.execute(
@@ -181,7 +214,9 @@ def test_free_turns_are_counted_per_utc_day_on_the_given_clock(database_url: str
     def turn(wamid: str, at: datetime) -> None:
         with psycopg.connect(database_url) as conn:
             conn.execute(
-                "INSERT INTO turns (wamid, learner_id, received_at) VALUES (%s, %s, %s)", (wamid, learner, at)
+                """INSERT INTO turns (wamid, learner_id, received_at, route)
+                   VALUES (%s, %s, %s, 'engine.check')""",
+                (wamid, learner, at),
             )
 
     with psycopg.connect(database_url) as conn:
@@ -189,11 +224,11 @@ def test_free_turns_are_counted_per_utc_day_on_the_given_clock(database_url: str
     for i in range(3):
         turn(f"d{i}", midnight - timedelta(minutes=3))
     before = checker.check_turn(learner)
-    assert (before.allowed, before.turns_today) == (False, 3)
+    assert (before.allowed, before.used) == (False, 3)
     wall["now"] = midnight + timedelta(minutes=2)
     turn("d3", midnight + timedelta(minutes=1))
     after = checker.check_turn(learner)
-    assert (after.allowed, after.turns_today) == (True, 1)
+    assert (after.allowed, after.used, after.last) == (True, 1, True)
 
 
 @pytest.mark.parametrize(("hours_past_end", "plan"), [(-1, "premium"), (23, "premium"), (25, "free")])
@@ -222,7 +257,8 @@ def test_followups_command_lists_due_followups(database_url: str) -> None:
 
     with psycopg.connect(database_url) as conn:
         learner = new_learner(conn, "15550001013")
-        POLICY.consider(conn, learner, [HARD], streak=1, now=datetime.now(UTC) - timedelta(days=2))
+        made = POLICY.consider(conn, learner, [HARD], streak=5, now=datetime.now(UTC) - timedelta(days=2))
+        assert made is not None
     result = CliRunner().invoke(main, ["billing", "followups", "--json"], env={"DATABASE_URL": database_url})
     assert result.exit_code == 0, result.output
     [row] = [json.loads(line) for line in result.output.splitlines()]

@@ -100,31 +100,50 @@ def test_free_tier_limit_is_enforced_in_a_turn_and_lifted_by_paying(
     stripe_api: StripeAPI,
     function_env: Any,
     graph_emulator: GraphEmulator,
+    redis_client: redis.Redis[bytes],
+    database_url: str,
     lambda_context: Any,
 ) -> None:
-    """Over the free turns of the day the tutor answers with a friendly limit message instead of a lesson;
-    after paying, the very next turn is answered (a cached "free" never blocks a paying learner)."""
+    """Greetings are free; the second drill turn is answered with the last-free-message notice after it;
+    the next one gets the limit notice (with the price) instead of a lesson; after paying, the very next
+    turn is answered (a cached "free" never blocks a paying learner)."""
     caplog.set_level(logging.INFO)
     function_env(BILLING_FREE_TURNS_PER_DAY="2", STRIPE_API_BASE=stripe_api.api_base)
     turn(worker, lambda_context, "hola", wamid="wamid.F1")
     turn(worker, lambda_context, "hola", wamid="wamid.F2")
-    turn(worker, lambda_context, "hola", wamid="wamid.F3")
-    first, second, limited = replies(graph_emulator)
+    turn(worker, lambda_context, wamid="wamid.F3", button=("practice", "Practicar"))
+    answer_right(worker, lambda_context, redis_client, database_url, "wamid.F4")
+    answer_right(worker, lambda_context, redis_client, database_url, "wamid.F5")
+    first, second, _asked, last, limited = replies(graph_emulator)
     assert "Hola" in text_of(first)
     assert "Hola" in text_of(second)
-    assert "turnos gratis" in text_of(limited)
-    assert "Hola" not in text_of(limited)
+    assert "último mensaje gratis" in text_of(last)
+    assert "9,99 €" in text_of(last)
+    assert "no te quedan mensajes gratis" in text_of(limited)
+    assert "9,99 €" in text_of(limited)
     assert button_ids(limited) == [messages.PLAN_BUTTON]
 
-    turn(worker, lambda_context, wamid="wamid.F4", button=(messages.PLAN_BUTTON, "Ver el plan"))
-    url = checkout_url(replies(graph_emulator)[-1])
+    turn(worker, lambda_context, wamid="wamid.F6", button=(messages.PLAN_BUTTON, "Ver el plan"))
+    plan = replies(graph_emulator)[-1]
+    assert "9,99 € al mes" in text_of(plan)  # the price, before the link
+    url = checkout_url(plan)
     assert all(e["status"] == 200 for e in stripe_api.pay(url.rsplit("/", 1)[1]))
-    turn(worker, lambda_context, "hola", wamid="wamid.F5")
-    assert "Hola" in text_of(replies(graph_emulator)[-1])
+    answer_right(worker, lambda_context, redis_client, database_url, "wamid.F7")
+    assert "no te quedan" not in text_of(replies(graph_emulator)[-1])
     # Privacy: billing logs name learners by internal id only, never by phone number.
-    billing_logs = [r for r in caplog.records if r.name.startswith("espaluz.billing")]
+    billing_logs = [
+        r for r in caplog.records if r.name.startswith(("espaluz.billing", "espaluz.tutor.paywall"))
+    ]
     assert billing_logs
     assert all(LEARNER not in f"{r.getMessage()} {r.__dict__}" for r in billing_logs)
+
+
+def past_first_session(database_url: str) -> None:
+    """The learner arrived two days ago (offers wait for the second session)."""
+    with psycopg.connect(database_url) as conn:
+        conn.execute(
+            "UPDATE learners SET created_at = now() - interval '2 days' WHERE wa_id = %s", (LEARNER,)
+        )
 
 
 def test_offer_after_a_good_moment_then_no_then_quiet_and_report(
@@ -136,10 +155,15 @@ def test_offer_after_a_good_moment_then_no_then_quiet_and_report(
     database_url: str,
     lambda_context: Any,
 ) -> None:
-    """An offer comes only after a high-engagement moment (a hard drill passed or a 2-answer streak), with
-    a value line and a bonus; after "no" no further offer comes; the report counts it."""
-    function_env(BILLING_OFFER_STREAK="2", STRIPE_API_BASE=stripe_api.api_base)
+    """An offer comes only after a moment worth praising (a 2-answer streak), past the first session, with
+    a value line, the price and a bonus; after "no" no further offer comes; the report counts it."""
+    function_env(
+        BILLING_OFFER_STREAK="2",
+        BILLING_OFFER_BONUS_FEATURE="unlimited_turns",
+        STRIPE_API_BASE=stripe_api.api_base,
+    )
     turn(worker, lambda_context, wamid="wamid.O0", button=("practice", "Practicar"))
+    past_first_session(database_url)
     offered = []
     for i in range(2):
         answer_right(worker, lambda_context, redis_client, database_url, f"wamid.O{i + 1}")
@@ -147,7 +171,8 @@ def test_offer_after_a_good_moment_then_no_then_quiet_and_report(
     assert offered.count(True) == 1
     offer_reply = next(r for r in replies(graph_emulator) if messages.OFFER_YES in button_ids(r))
     assert "Esta semana" in text_of(offer_reply) or "Vas muy bien" in text_of(offer_reply)
-    assert "coaching de pronunciación" in text_of(offer_reply)
+    assert "9,99 €" in text_of(offer_reply)
+    assert "Te regalo 7 días de *ejercicios y respuestas sin límite diario*" in text_of(offer_reply)
 
     turn(worker, lambda_context, wamid="wamid.O3", button=(messages.OFFER_NO, "Ahora no"))
     assert "Sin problema" in text_of(replies(graph_emulator)[-1])
@@ -157,7 +182,7 @@ def test_offer_after_a_good_moment_then_no_then_quiet_and_report(
         assert messages.OFFER_YES not in button_ids(replies(graph_emulator)[-1])
     with psycopg.connect(database_url) as conn:
         rows = conn.execute("SELECT response, followup_status, bonus_feature FROM offers").fetchall()
-    assert rows == [("declined", "skipped", "pronunciation_feedback")]
+    assert rows == [("declined", "skipped", "unlimited_turns")]
 
     report = report_json(database_url)
     assert (report["offers"], report["declined"], report["converted"]) == (1, 1, 0)
@@ -175,6 +200,7 @@ def test_offer_accepted_and_paid_counts_as_a_conversion(
 ) -> None:
     function_env(BILLING_OFFER_STREAK="1", STRIPE_API_BASE=stripe_api.api_base)
     turn(worker, lambda_context, wamid="wamid.C0", button=("practice", "Practicar"))
+    past_first_session(database_url)
     answer_right(worker, lambda_context, redis_client, database_url, "wamid.C1")
     assert messages.OFFER_YES in button_ids(replies(graph_emulator)[-1])
     turn(worker, lambda_context, wamid="wamid.C2", button=(messages.OFFER_YES, "Ver el plan"))

@@ -83,7 +83,9 @@ def test_kill_mid_conversation_then_restart_loses_nothing(data_dir: Path) -> Non
         wait_for(lambda: len(outbox_messages(second.url, wa_id)) == 2)
         replies = outbox_messages(second.url, wa_id)
         assert "Hola, Ana" in replies[0]["body"]["interactive"]["body"]["text"]
-        assert replies[1]["body"]["text"]["body"].startswith("¿Cómo se conjuga")
+        exercise = replies[1]["body"]["interactive"]  # an exercise, with its buttons (options or a hint)
+        assert exercise["type"] == "button"
+        assert exercise["action"]["buttons"]
     finally:
         second.stop()
     shown = run_cli("learner", "show", wa_id, "--json", env=stack_env(data_dir))

@@ -139,31 +139,3 @@ def test_simulator_page_is_served(stack: LocalStack) -> None:
     page = httpx.get(f"{stack.url}/")
     assert page.status_code == 200
     assert "<html" in page.text.lower()
-
-
-def test_terminal_chat_talks_to_a_running_stack(stack: LocalStack) -> None:
-    """``espaluz chat --url``: typed lines go in as learner messages; replies and numbered buttons come out;
-    a number picks a button (here the first onboarding answer, then "skip" ends onboarding)."""
-    import subprocess
-
-    from tests.dev_process import espaluz_command
-
-    result = subprocess.run(
-        [espaluz_command(), "chat", "--url", stack.url, "--wa-id", "15550000123", "--name", "Eva"],
-        input="hola\n1\nskip\n1\n",
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    # With stdin piped, the "tú> " prompt shares a line with what follows it.
-    replies = [line.split("espaluz> ", 1)[1] for line in lines if "espaluz> " in line]
-    assert replies[0].startswith("¡Hola, Eva!"), result.stdout
-    assert "   [1] English" in lines
-    # "1" chose English: the next question (the level) comes in English; "skip" ends the questions.
-    assert replies[1] == "✅ Explicaciones en *English*.", result.stdout
-    assert "_What is your Spanish level?_" in lines
-    assert "   [1] Practicar" in lines
-    # "1" then chose Practicar: a conjugation question follows.
-    assert replies[-1].startswith("¿Cómo se conjuga"), result.stdout

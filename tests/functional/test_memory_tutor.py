@@ -113,7 +113,7 @@ def test_a_memory_failure_never_fails_the_turn(
     worker.run_once()
     say(lambda_context, wamid="wamid.X2", text="zzzsecreto")
     worker.run_once()
-    assert body_text(last_reply(graph_emulator)).startswith("❌ No es *zzzsecreto*")
+    assert body_text(last_reply(graph_emulator)).startswith("❌ No exactamente: la respuesta es")
     with psycopg.connect(database_url) as conn:
         statuses = [r[0] for r in conn.execute("SELECT status FROM turns ORDER BY received_at")]
     assert statuses == ["answered"] * 3

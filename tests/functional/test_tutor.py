@@ -106,24 +106,29 @@ def test_conjugation_question_and_answers_are_checked_by_the_engine(
     say(lambda_context, wamid="wamid.P1", button=("practice", "Practicar"))
     worker.run_once()
     question = text_of(replies(graph_emulator)[-1])
-    assert question.startswith("¿Cómo se conjuga")
     with psycopg.connect(database_url) as conn:
         learner_id = conn.execute("SELECT id FROM learners").fetchone()[0]  # type: ignore[index]
     pending = StateStore(redis_client, 3600).load(learner_id).pending
     assert pending is not None
-    from espaluz.spanish.conjugation import conjugate
+    if pending.verb and not pending.drill_id:  # a conjugation question: its answers are the engine's
+        from espaluz.spanish.conjugation import conjugate_table
 
-    forms = conjugate(pending.verb)["forms"][pending.tense][pending.person]
-    right = forms if isinstance(forms, str) else forms[0]
-    assert pending.expected[0] == right
+        assert question.startswith(f"¿Cómo se conjuga *{pending.verb}*")
+        assert pending.expected == list(conjugate_table(pending.verb).forms[pending.tense][pending.person])
+    else:  # a fill-in sentence from the drill bank, its blank shown
+        assert "……" in question
+    right = pending.expected[0]
 
     say(lambda_context, right, wamid="wamid.P2")
     worker.run_once()
     assert text_of(replies(graph_emulator)[-1]).startswith("✅ ¡Correcto!")
 
+    following = StateStore(redis_client, 3600).load(learner_id).pending  # the next one is asked at once
+    assert following is not None
     say(lambda_context, "zzz", wamid="wamid.P3")
     worker.run_once()
-    assert text_of(replies(graph_emulator)[-1]).startswith("❌ No es *zzz*")
+    wrong = text_of(replies(graph_emulator)[-1])
+    assert wrong.startswith(f"❌ No exactamente: la respuesta es *{following.expected[0]}*.")
     with psycopg.connect(database_url) as conn:
         verdicts = [r[0] for r in conn.execute("SELECT verdict FROM drill_attempts ORDER BY id")]
     assert verdicts == ["correct", "wrong"]

@@ -142,16 +142,18 @@ def test_prompt_injection_stays_data(
     assert "My system prompt" not in sent
 
 
-def test_without_keys_the_engine_answers_and_says_what_a_key_adds(
+def test_without_keys_the_engine_answers_and_says_plainly_what_is_missing(
     worker: QueueWorker, graph_emulator: GraphEmulator, lambda_context: Any
 ) -> None:
-    """No API keys: no provider call can happen; the answer still teaches and names the missing key."""
+    """No API keys: no provider call can happen; the answer still teaches (the engine's correction) and
+    says in one plain sentence what is not set up, without naming any setting."""
     greet(worker, lambda_context)
     say(lambda_context, "yo es estudiante de español", wamid="wamid.K1")
     worker.run_once()
     sent = text_of(graph_emulator.messages()[-1]["body"])
     assert "soy" in sent
-    assert "API_KEY" in sent
+    assert "Free conversation isn't set up on this server yet" in sent
+    assert "API_KEY" not in sent
 
 
 def test_concurrent_batches_for_one_learner_answer_each_message_once(
@@ -227,7 +229,9 @@ def test_a_correction_that_misses_its_turn_opens_the_next_answer(
     say(lambda_context, "¿y tú qué haces hoy?", wamid="wamid.LATE2")
     worker.run_once()
     second = text_of(graph_emulator.messages()[-1]["body"])
-    assert second.startswith("📝 _Sobre tu mensaje anterior:_\n✏️ *Soy profesora.*")
+    assert second.startswith(  # the learner explains in English
+        "📝 _Sobre tu mensaje anterior (about your previous message):_\n✏️ *Soy profesora.*"
+    )
     say(lambda_context, "¿y mañana?", wamid="wamid.LATE3")
     worker.run_once()
     assert "Soy profesora" not in text_of(graph_emulator.messages()[-1]["body"])

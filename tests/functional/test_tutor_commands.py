@@ -25,7 +25,6 @@ from espaluz.storage.postgres import get_pool
 from espaluz.tutor.commands import CommandCenter, CommandResult, Document
 from espaluz.tutor.commands import profile as profiles
 from espaluz.tutor.commands.chart import GOOD, POOR, bar_height
-from espaluz.tutor.commands.level import QUICK_QUESTIONS
 from espaluz.tutor.commands.privacy import CONFIRM_KEY
 from espaluz.tutor.state import ConversationState, PendingDrill, StateStore
 from espaluz.whatsapp.graph import GraphClient
@@ -98,7 +97,7 @@ def test_level_command_shows_the_current_level_and_a_list(
     ana = learner(pool, "15550000001", level="B1")
     result = rendered(center.handle(ana, words, None, ConversationState(), now=NOW))
     assert result.route == "command.level"
-    assert "*B1*" in result.reply.text
+    assert "Tu nivel es *B1 (Intermedio)*" in result.reply.text
     assert ids(result.reply) == [f"level:set:{lv}" for lv in profiles.LEVELS] + ["level:test"]
 
 
@@ -110,7 +109,9 @@ def test_level_is_changed_from_the_list_or_typed(center: CommandCenter, pool: Co
     assert result.route == "command.level.set"
     assert reload(pool, ana.id).level == "B2"
     assert result.state.pending is None
-    assert "Level changed to B2" in result.reply.text  # English gloss for an English speaker
+    assert "A partir de ahora, los ejercicios serán de nivel *B2 (Intermedio alto)*." in result.reply.text
+    # the English gloss for an English speaker
+    assert "_From now on, your exercises will be at level B2 (Upper intermediate)._" in result.reply.text
     rendered(center.handle(ana, "nivel c1", None, ConversationState(), now=NOW))
     assert reload(pool, ana.id).level == "C1"
     rendered(center.handle(ana, "level A2", None, ConversationState(), now=NOW))
@@ -130,8 +131,8 @@ def test_unknown_level_ids_change_nothing(center: CommandCenter, pool: Connectio
 def answer_all(
     center: CommandCenter, who: learners.Learner, result: CommandResult, right: bool
 ) -> CommandResult:
-    """Answer the placement questions (all right or all wrong) by tapping their buttons."""
-    for _ in range(QUICK_QUESTIONS):
+    """Answer the placement questions (all right or all wrong) by tapping their buttons, to the end."""
+    while result.route.endswith((".test", "placement.question")):
         qid = result.reply.buttons[0].id.split(":")[1]
         question = placement.QUESTIONS[qid]
         index = question.options.index(question.answer)
@@ -504,7 +505,7 @@ def test_onboarding_step_by_step_stores_the_profile(center: CommandCenter, pool:
     assert first.route == "onboarding.language"
     assert "¡Hola, Ana!" in first.reply.text
     assert "_I'm Espaluz" in first.reply.text
-    assert ids(first.reply) == ["onb:lang:en", "onb:lang:es", "onb:lang:pt"]
+    assert ids(first.reply) == ["onb:lang:en", "onb:lang:es"]  # no Portuguese: nothing is written in it
     ana = replace(ana, is_new=False)  # the next turns find the learner
 
     level = rendered(center.handle(ana, "English", "onb:lang:en", roundtrip(first.state), now=NOW))
@@ -551,7 +552,8 @@ def test_onboarding_with_the_placement_test_then_skip(center: CommandCenter, poo
     placed = answer_all(center, ana, test, right=False)
     assert placed.route == "onboarding.dialect"
     assert reload(pool, ana.id).level == "A1"
-    assert "Tu nivel parece *A1*" in placed.reply.text
+    assert "Resultado del test: nivel *A1 (Principiante)*" in placed.reply.text
+    assert "Fallaste dos preguntas de nivel A1" in placed.reply.text
     skipped = rendered(center.handle(ana, "Skip", None, roundtrip(placed.state), now=NOW))
     assert skipped.route == "onboarding.done"
     profile = reload(pool, ana.id)
@@ -567,10 +569,10 @@ def test_onboarding_refuses_unknown_and_stale_choices(center: CommandCenter, poo
     first = rendered(center.handle(ana, "hola", None, ConversationState(), now=NOW))
     ana = replace(ana, is_new=False)
     state = roundtrip(first.state)
-    for junk in ("onb:lang:klingon", "onb:dialect:mx", "onb:", "onb:remind:maybe"):
+    for junk in ("onb:lang:klingon", "onb:lang:pt", "onb:dialect:mx", "onb:", "onb:remind:maybe"):
         again = rendered(center.handle(ana, "", junk, state, now=NOW))
         assert again.route == "onboarding.language.stale"
-        assert ids(again.reply) == ["onb:lang:en", "onb:lang:es", "onb:lang:pt"]
+        assert ids(again.reply) == ["onb:lang:en", "onb:lang:es"]
     assert reload(pool, ana.id).dialect == "latam"
     state.extra["onboarding"]["misses"] = 0
     level = rendered(center.handle(ana, "", "onb:lang:es", state, now=NOW))
@@ -602,7 +604,8 @@ def test_onboarding_resumes_for_a_learner_who_never_finished(
     center: CommandCenter, pool: ConnectionPool
 ) -> None:
     """Covers an expired conversation state mid-onboarding: onboarded_at is still NULL, so it starts again;
-    an onboarded learner is never asked, and an onboarding button after the end gets a clear answer."""
+    an onboarded learner is never asked, an onboarding button after the end gets a clear answer, and
+    "perfil" shows the profile instead of restarting the questions."""
     ana = replace(new_learner(pool, "15550000053"), is_new=False)
     resumed = rendered(center.handle(ana, "hola", None, ConversationState(), now=NOW))
     assert resumed.route == "onboarding.language"
@@ -613,9 +616,10 @@ def test_onboarding_resumes_for_a_learner_who_never_finished(
     late = rendered(center.handle(bob, "", "onb:dialect:mx", ConversationState(), now=NOW))
     assert late.route == "onboarding.stale"
     assert reload(pool, bob.id).dialect == "latam"
-    restart = rendered(center.handle(bob, "perfil", None, ConversationState(), now=NOW))
-    assert restart.route == "command.profile"
-    assert ids(restart.reply)[0] == "onb:lang:en"
+    shown = rendered(center.handle(bob, "perfil", None, ConversationState(), now=NOW))
+    assert shown.route == "command.profile"
+    assert ids(shown.reply)[0] == "prof:level"
+    assert "onboarding" not in shown.state.extra
 
 
 def test_commands_work_during_onboarding(center: CommandCenter, pool: ConnectionPool) -> None:
@@ -752,7 +756,7 @@ def test_chart_and_export_go_out_through_the_graph_api(
 
 def test_onboarding_can_be_turned_off(pool: ConnectionPool, redis_client: redis.Redis[bytes]) -> None:
     """Covers deployments (and older end-to-end tests) that greet new learners without onboarding: a new
-    learner's "hola" is left to the tutor, commands still work, and "perfil" still starts the questions."""
+    learner's "hola" is left to the tutor, commands still work, and "perfil" shows the profile."""
     from espaluz.config import Settings
     from espaluz.tutor.commands import build_commands
 

@@ -67,7 +67,7 @@ def test_onboarding_walks_a_new_learner_through_setup(
     assert ids(junk) == ids(first)
     step, answers = first, 0
     while (options := [i for i in ids(step) if i.startswith("onb:")]) and answers < 8:
-        # the last option of each step: Portuguese, "from zero", a dialect, a goal, no reminders
+        # the last option of each step: Spanish, "from zero", a dialect, a goal, no reminders
         step = turn(worker, lambda_context, wamid=f"wamid.O{answers + 3}", button=(options[-1], "x"))
         answers += 1
     assert answers == 5
@@ -76,7 +76,7 @@ def test_onboarding_walks_a_new_learner_through_setup(
         row = conn.execute(
             "SELECT onboarded_at IS NOT NULL, native_language, level, reminders_consent FROM learners"
         ).fetchone()
-    assert row == (True, "pt", "A1", False)
+    assert row == (True, "es", "A1", False)
 
 
 def test_progress_sends_a_chart_image_and_export_a_document(

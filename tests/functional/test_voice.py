@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import threading
 from collections.abc import Iterator
 from email.parser import BytesParser
@@ -23,10 +24,12 @@ import soundfile as sf  # type: ignore[import-untyped]
 from espaluz.config import Settings
 from espaluz.storage.learners import Learner
 from espaluz.tutor.state import ConversationState
+from espaluz.voice import service as voice_service
 from espaluz.voice.audio import AudioProblem, resample
+from espaluz.voice.drills import STATE_KEY
 from espaluz.voice.routing import Route
 from espaluz.voice.service import OutcomeKind, VoiceService
-from espaluz.voice.transcribers import GroqTranscriber, TranscriberUnavailable
+from espaluz.voice.transcribers import GroqTranscriber, ModalAssessor, TranscriberUnavailable
 from espaluz.voice.tts import PollySpeaker, SpeechUnavailable
 from espaluz.whatsapp.graph import GraphClient
 from espaluz.whatsapp.models import Message
@@ -153,8 +156,10 @@ def settings(
     )
 
 
-def learner() -> Learner:
-    return Learner(uuid4(), None, "US.1234", "Ana", PHONE_NUMBER_ID, "A2", "latam", "en", "free", "active")
+def learner(language: str = "en") -> Learner:
+    return Learner(
+        uuid4(), None, "US.1234", "Ana", PHONE_NUMBER_ID, "A2", "latam", language, "free", "active"
+    )
 
 
 def voice_message(media_id: str, wamid: str = "wamid.VOICE1") -> Message:
@@ -255,7 +260,158 @@ def test_groq_down_and_no_modal_gives_the_unavailable_reply(
     outcome = VoiceService(settings, graph).handle(learner(), voice_message(media_id), ConversationState())
     assert outcome.kind is OutcomeKind.UNAVAILABLE
     assert outcome.reply is not None
-    assert "right now" in outcome.reply.text
+    assert outcome.reply.text == (
+        "I can't listen to voice notes right now 🙉 Please write it, or try again in a few minutes."
+    )
+    spanish = VoiceService(settings, graph).handle(
+        learner("es"), voice_message(media_id, "wamid.VOICE2"), ConversationState()
+    )
+    assert spanish.kind is OutcomeKind.UNAVAILABLE
+    assert spanish.reply is not None
+    assert spanish.reply.text == (
+        "Ahora mismo no puedo escuchar notas de voz 🙉 Escríbemelo, o vuelve a intentarlo en unos minutos."
+    )
+    assert len(groq_server.requests) == 2  # each note was really tried: a passing outage
+
+
+@pytest.fixture
+def no_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """A server with neither Groq nor Modal configured (and the once-per-process warning re-armed)."""
+    monkeypatch.delenv("MODAL_TOKEN_ID", raising=False)
+    monkeypatch.setattr(voice_service, "_warned_unconfigured", set())
+    return Settings(
+        groq_api_key="",
+        modal_token_id="",
+        espaluz_data_dir=tmp_path / "data",
+        audio_bucket="",
+        whatsapp_phone_number_id=PHONE_NUMBER_ID,
+    )
+
+
+SETTING_NAMES = ("GROQ", "MODAL", "API_KEY", "TOKEN")
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "en",
+            "Voice notes aren't set up on this server, so I can't listen to yours 🙉 "
+            "Please write your message instead ✍️",
+        ),
+        (
+            "es",
+            "En este servidor no están activadas las notas de voz, así que no puedo escuchar la tuya 🙉 "
+            "Escríbeme tu mensaje, por favor ✍️",
+        ),
+    ],
+)
+def test_voice_note_without_keys_says_it_is_not_set_up(
+    graph_emulator: GraphEmulator,
+    no_keys: Settings,
+    caplog: pytest.LogCaptureFixture,
+    language: str,
+    expected: str,
+) -> None:
+    """Missing configuration (no Groq key, no Modal token): the learner is told plainly, in their
+    language, that voice notes do not work on this server and to write; not "try again in a few
+    minutes" (it never will work), and no setting name. The operator gets the setting names in one
+    WARNING per process; nothing is downloaded for a note nobody can hear."""
+    graph = GraphClient(graph_emulator.graph_url, ACCESS_TOKEN)
+    media_id = graph.upload_media(PHONE_NUMBER_ID, speech_ogg("hola"), "audio/ogg")
+    service = VoiceService(no_keys, graph)
+    with caplog.at_level(logging.WARNING, logger="espaluz.voice.service"):
+        first = service.handle(learner(language), voice_message(media_id), ConversationState())
+        again = service.handle(
+            learner(language), voice_message(media_id, "wamid.VOICE2"), ConversationState()
+        )
+    for outcome in (first, again):
+        assert outcome.kind is OutcomeKind.NOT_CONFIGURED
+        assert outcome.reply is not None
+        assert outcome.reply.text == expected
+        assert outcome.audio_key is None  # not downloaded, not kept: nobody could hear it
+        assert "minut" not in outcome.reply.text
+        assert not any(name in outcome.reply.text for name in SETTING_NAMES)
+    assert first.reply is not None
+    assert first.reply.reply_to == "wamid.VOICE1"
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len([w for w in warnings if "GROQ_API_KEY" in w]) == 1
+    assert len([w for w in warnings if "MODAL_TOKEN_ID" in w]) == 1
+    assert not (no_keys.espaluz_data_dir / "audio").exists()
+
+
+def test_exercise_without_the_pronunciation_app_is_dropped(
+    graph_emulator: GraphEmulator, groq_server: GroqTranscriptionServer, settings: Settings
+) -> None:
+    """Missing configuration for exercises only (Groq set, Modal not): the learner hears that
+    pronunciation feedback is not set up here, the exercise nothing can score is cleared, and their next
+    voice note is answered as conversation through Groq."""
+    graph = GraphClient(graph_emulator.graph_url, ACCESS_TOKEN)
+    media_id = graph.upload_media(PHONE_NUMBER_ID, speech_ogg("perro, pero"), "audio/ogg")
+    service = VoiceService(settings, graph)
+    state = ConversationState()
+    service.start_exercise(state, "perro, pero", skill="pron:r")
+    outcome = service.handle(learner("es"), voice_message(media_id), state)
+    assert outcome.kind is OutcomeKind.NOT_CONFIGURED
+    assert outcome.reply is not None
+    assert outcome.reply.text == (
+        "En este servidor no está activada la corrección de pronunciación, así que no puedo evaluar tu "
+        "nota de voz 🙉 Escríbeme y seguimos practicando por escrito ✍️"
+    )
+    assert outcome.state_changed
+    assert STATE_KEY not in state.extra
+    assert groq_server.requests == []
+    english = ConversationState()
+    service.start_exercise(english, "perro, pero", skill="pron:r")
+    told = service.handle(learner("en"), voice_message(media_id, "wamid.VOICE2"), english)
+    assert told.reply is not None
+    assert told.reply.text.startswith("Pronunciation feedback isn't set up on this server")
+    after = service.handle(learner("en"), voice_message(media_id, "wamid.VOICE3"), english)
+    assert after.kind is OutcomeKind.TRANSCRIPT
+
+
+class _StuckCall:
+    """Modal's ``FunctionCall`` for a GPU app that does not answer in time."""
+
+    def __init__(self) -> None:
+        self.cancelled = False
+
+    def get(self, timeout: float | None = None) -> Any:
+        raise TimeoutError(f"no answer in {timeout} s")
+
+    def cancel(self, terminate_containers: bool = False) -> None:
+        self.cancelled = True
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "I can't listen to voice notes right now 🙉 Please write it, or try again in a few minutes."),
+        (
+            "es",
+            "Ahora mismo no puedo escuchar notas de voz 🙉 "
+            "Escríbemelo, o vuelve a intentarlo en unos minutos.",
+        ),
+    ],
+)
+def test_configured_pronunciation_app_timing_out_is_a_passing_outage(
+    graph_emulator: GraphEmulator, no_keys: Settings, language: str, expected: str
+) -> None:
+    """Provider timeout: the Modal app is configured but does not answer within the deadline; the call
+    is cancelled and the learner is asked to try again in a few minutes (in their language); the
+    exercise stays open for that next try."""
+    graph = GraphClient(graph_emulator.graph_url, ACCESS_TOKEN)
+    media_id = graph.upload_media(PHONE_NUMBER_ID, speech_ogg("el perro"), "audio/ogg")
+    stuck = _StuckCall()
+    service = VoiceService(no_keys, graph, modal=ModalAssessor(no_keys, spawn=lambda *_: stuck))
+    state = ConversationState()
+    service.start_exercise(state, "el perro", skill="pron:r")
+    outcome = service.handle(learner(language), voice_message(media_id), state)
+    assert outcome.kind is OutcomeKind.UNAVAILABLE
+    assert outcome.reply is not None
+    assert outcome.reply.text == expected
+    assert stuck.cancelled
+    assert state.extra[STATE_KEY]["text"] == "el perro"
 
 
 def test_polly_model_pronunciation_through_boto3(settings: Settings) -> None:

@@ -1,78 +1,293 @@
-"""The rule-and-engine layer of the tutor: greetings, help, conjugation questions and their checks."""
+"""The rule-and-engine layer of the tutor (``respond``), as a learner meets it: greetings, the menu,
+exercises at their level and dialect, answers told apart from everything else, hints and leaving.
+
+Each conversation is scripted through ``respond`` with the state it returns, and asserts the texts the
+learner would see, for a learner who explains in English and one who explains in Spanish. Bad input
+covered: messages that are not answers while an exercise is open (a sentence with errors, an English
+question, an emoji, a greeting), an unknown word, a button of an old message.
+"""
 
 from __future__ import annotations
 
 import random
+import re
 import uuid
 
-from espaluz.spanish.conjugation import PERSON_PRONOUNS, conjugate
+import pytest
+
+from espaluz.spanish.conjugation import conjugate_table
 from espaluz.storage.learners import Learner
-from espaluz.tutor.orchestrator import respond
+from espaluz.tutor import exercise
+from espaluz.tutor.orchestrator import Outcome, respond
 from espaluz.tutor.state import ConversationState, PendingDrill
 
+DEVELOPER_WORDS = re.compile(r"API_KEY|GROQ|ANTHROPIC|MODAL|fallback|engine\.|None|Traceback")
 
-def learner(is_new: bool = False) -> Learner:
+
+def learner(
+    *, is_new: bool = False, language: str = "en", level: str = "A1", dialect: str = "latam"
+) -> Learner:
     return Learner(
-        uuid.uuid4(), "1555", None, "Ana María", "1", "A1", "latam", "en", "free", "none", is_new=is_new
+        uuid.uuid4(), "1555", None, "Ana María", "1", level, dialect, language, "free", "none", is_new=is_new
     )
 
 
-def test_new_learner_is_greeted_by_first_name() -> None:
-    out = respond(learner(is_new=True), "buenas", None, ConversationState(), random.Random(1))
-    assert out.route == "greeting"
-    assert out.reply.text.startswith("¡Hola, Ana!")
-    assert [b.id for b in out.reply.buttons] == ["practice", "help"]
+class Chat:
+    """One learner's conversation with ``respond``, the state carried from turn to turn."""
+
+    def __init__(self, who: Learner, seed: int = 0) -> None:
+        self.who = who
+        self.state = ConversationState()
+        self.rng = random.Random(seed)
+
+    def say(self, text: str, button: str | None = None) -> Outcome:
+        out = respond(self.who, text, button, self.state, self.rng)
+        self.state = out.state
+        assert not DEVELOPER_WORDS.search(out.reply.text + out.note), out.reply.text
+        return out
 
 
-def test_practice_asks_a_question_whose_answer_is_the_engine_form() -> None:
-    for seed in range(30):
-        out = respond(learner(), "practicar", None, ConversationState(), random.Random(seed))
-        pending = out.state.pending
+def a_conjugation(chat: Chat) -> Outcome:
+    """Ask until the open exercise is a conjugation question (not a fill-in sentence)."""
+    for _ in range(50):
+        out = chat.say("practicar")
+        if chat.state.pending is not None and chat.state.pending.verb and not chat.state.pending.drill_id:
+            return out
+    raise AssertionError("no conjugation question in 50 asks")
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_new_learner_is_introduced_and_a_known_one_welcomed_back(language: str) -> None:
+    new = Chat(learner(is_new=True, language=language)).say("buenas")
+    assert new.route == "greeting"
+    assert new.reply.text.startswith("¡Hola, Ana! 👋 Soy *Espaluz*")
+    back = Chat(learner(language=language)).say("Hola")
+    assert back.reply.text.startswith("¡Hola de nuevo, Ana!")
+    assert "Soy *Espaluz*" not in back.reply.text
+    assert ("Welcome back" in back.reply.text) == (language == "en")
+    assert [b.title for b in back.reply.buttons] == (
+        ["Practice", "Help"] if language == "en" else ["Practicar", "Ayuda"]
+    )
+
+
+def test_a_message_that_starts_with_a_greeting_is_not_only_a_greeting() -> None:
+    out = Chat(learner()).say("Hola, ¿cómo se dice «I miss you»?")
+    assert out.route == "fallback"  # left to the agents (the phrasebook), not answered with hello
+
+
+@pytest.mark.parametrize(
+    ("level", "tenses"),
+    [
+        ("A1", {"indicative.present"}),
+        ("B2", set(exercise.LEVEL_TENSES["B2"])),
+    ],
+)
+def test_exercises_follow_the_level(level: str, tenses: set[str]) -> None:
+    chat = Chat(learner(level=level), seed=3)
+    asked_tenses, asked_levels = set(), set()
+    for _ in range(60):
+        chat.say("practicar")
+        pending = chat.state.pending
         assert pending is not None
-        forms = conjugate(pending.verb)["forms"][pending.tense][pending.person]
-        assert pending.expected == ([forms] if isinstance(forms, str) else list(forms))
-        assert f"*{pending.verb}*" in out.reply.text
-        assert PERSON_PRONOUNS[pending.person] in out.reply.text
+        if pending.drill_id:
+            asked_levels.add(next(d.level for d in exercise.bank_drills(level) if d.id == pending.drill_id))
+        else:
+            asked_tenses.add(pending.tense)
+            forms = conjugate_table(pending.verb).forms[pending.tense]
+            assert pending.expected == list(forms[pending.person])
+    assert asked_tenses <= tenses
+    if level == "A1":
+        assert asked_levels == {"A1"}  # never a preterite of tener nor a subjunctive for a beginner
+    else:
+        assert len(asked_tenses) >= 4
 
 
-def _pending(expected: str) -> ConversationState:
-    return ConversationState(pending=PendingDrill("enviar", "indicative.present", "1s", [expected], "p"))
+def test_a_level_change_changes_what_comes_next() -> None:
+    a1 = Chat(learner(level="A1"), seed=5)
+    b1 = Chat(learner(level="B1"), seed=5)
+    a1_tenses = {a_conjugation(a1) and a1.state.pending.tense for _ in range(15)}  # type: ignore[union-attr]
+    b1_tenses = {a_conjugation(b1) and b1.state.pending.tense for _ in range(15)}  # type: ignore[union-attr]
+    assert a1_tenses == {"indicative.present"}
+    assert b1_tenses - a1_tenses
+    assert exercise.distinct_exercises("A1") < exercise.distinct_exercises("B1")
 
 
-def test_answer_right_accent_missing_and_wrong() -> None:
-    rng = random.Random(0)
-    right = respond(learner(), "yo envío", None, _pending("envío"), rng)
-    assert right.attempts[0].verdict == "correct"
-    accent = respond(learner(), "envio", None, _pending("envío"), rng)
-    assert accent.attempts[0].verdict == "accent"
+@pytest.mark.parametrize(
+    ("dialect", "must", "never"),
+    [("latam", set(), {"2p", "vos"}), ("spain", {"2p"}, {"vos"}), ("rioplatense", {"vos"}, {"2s", "2p"})],
+)
+def test_persons_follow_the_dialect(dialect: str, must: set[str], never: set[str]) -> None:
+    chat = Chat(learner(dialect=dialect), seed=11)
+    persons = set()
+    for _ in range(40):
+        a_conjugation(chat)
+        assert chat.state.pending is not None
+        persons.add(chat.state.pending.person)
+    assert must <= persons
+    assert not persons & never
+
+
+def open_drill(chat: Chat, verb: str = "hablar", person: str = "1s") -> None:
+    chat.state.pending = PendingDrill(
+        verb, "indicative.present", person, list(conjugate_table(verb).forms["indicative.present"][person]),
+        f"¿Cómo se conjuga *{verb}* en presente con *yo*?", skill="conjugation:indicative.present",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_wandering_off_an_exercise_is_answered_for_what_it_is_and_never_graded(language: str) -> None:
+    chat = Chat(learner(language=language))
+    open_drill(chat)
+    sentence = chat.say("Yo soy cansado y la problema es grande")  # a sentence with errors
+    assert sentence.route == "fallback"
+    assert sentence.attempts == []
+    assert "Tu ejercicio sigue abierto" in sentence.note
+    assert chat.state.pending is not None
+    question = chat.say("how do I say I miss you?")  # another language, a question
+    assert question.route == "fallback"
+    assert question.attempts == []
+    assert "He dejado el ejercicio para luego" in question.note  # the second one drops it, with a word
+    assert chat.state.pending is None
+    emoji = chat.say("👍")
+    assert emoji.attempts == []
+    assert emoji.note == ""
+    assert emoji.route == "small_talk"  # not sent to the agents as if it were a sentence
+    assert emoji.reply.text.startswith("😊 ¿Seguimos? Escribe *practicar* para un ejercicio")
+
+
+def test_an_emoji_or_a_greeting_while_an_exercise_waits_keeps_it_open() -> None:
+    chat = Chat(learner())
+    open_drill(chat)
+    hello = chat.say("hola")
+    assert hello.route == "greeting"
+    assert hello.attempts == []
+    assert "¿Cómo se conjuga *hablar*" in hello.note  # the exercise is recalled, not lost
+    answer = chat.say("hablo")
+    assert [a.verdict for a in answer.attempts] == ["correct"]
+
+
+@pytest.mark.parametrize("leave", ["salir", "stop drills", "Salir.", None])
+def test_the_learner_can_always_leave(leave: str | None) -> None:
+    chat = Chat(learner(language="es"))
+    open_drill(chat)
+    out = chat.say("Salir", "leave") if leave is None else chat.say(leave)
+    assert out.route == "exercise.leave"
+    assert out.attempts == []
+    assert out.reply.text.startswith("Vale, dejamos el ejercicio.")
+    assert chat.state.pending is None
+    after = chat.say("me gusta mucho el cafe")  # not graded any more
+    assert after.route == "fallback"
+    assert after.attempts == []
+
+
+def test_answers_right_accent_missing_and_wrong_are_explained() -> None:
+    chat = Chat(learner(language="en"))
+    open_drill(chat, "enviar")
+    right = chat.say("yo envío")
+    assert [a.verdict for a in right.attempts] == ["correct"]
+    assert right.reply.text.startswith("✅ ¡Correcto! *envío*.")
+    open_drill(chat, "enviar")
+    accent = chat.say("envio")
+    assert [a.verdict for a in accent.attempts] == ["accent"]
     assert "*envío*" in accent.reply.text
-    wrong = respond(learner(), "enviamos", None, _pending("envío"), rng)
-    assert wrong.attempts[0].verdict == "wrong"
-    assert wrong.state.correct_streak == 0
-    # After each answer the next question is already pending.
-    assert wrong.state.pending is not None
+    open_drill(chat, "hablar")
+    wrong = chat.say("hablamos")
+    assert [a.verdict for a in wrong.attempts] == ["wrong"]
+    assert wrong.reply.text.startswith(
+        "❌ *hablamos* es la forma de nosotros (presente) de *hablar*; aquí hace falta *hablo*."
+    )  # the engine says which person the learner's form is
+    assert "_'hablamos' is the nosotros present of hablar; here you need 'hablo'._" in wrong.reply.text
+    assert chat.state.correct_streak == 0
+    assert chat.state.pending is not None  # the next exercise is asked
 
 
-def test_n_with_tilde_is_not_an_accent_slip() -> None:
-    out = respond(learner(), "sueno", None, _pending("sueño"), random.Random(0))
-    assert out.attempts[0].verdict == "wrong"
+def test_an_unknown_word_is_a_wrong_guess_and_n_with_tilde_is_not_an_accent_slip() -> None:
+    chat = Chat(learner())
+    open_drill(chat, "soñar")
+    assert [a.verdict for a in chat.say("sueno").attempts] == ["wrong"]
+    open_drill(chat)
+    assert [a.verdict for a in chat.say("zzz").attempts] == ["wrong"]
 
 
-def test_help_says_what_a_key_would_add_only_without_one() -> None:
-    without = respond(learner(), "ayuda", None, ConversationState(), random.Random(0))
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_help_on_an_exercise_gives_a_hint_then_the_answer(language: str) -> None:
+    chat = Chat(learner(language=language))
+    open_drill(chat, "tener")
+    hint = chat.say("Ayuda", "hint") if language == "en" else chat.say("ayuda")
+    assert hint.route == "exercise.hint"
+    assert "*tener*" in hint.reply.text
+    assert "*t…*" in hint.reply.text
+    assert "tengo" not in hint.reply.text
+    assert "así funciono" not in hint.reply.text  # not the whole menu
+    answer = chat.say("Ver respuesta", "reveal")
+    assert answer.route == "exercise.reveal"
+    assert answer.attempts == []
+    assert "*tengo*" in answer.reply.text
+    assert chat.state.pending is None
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_menu_without_an_ai_key_names_no_setting(language: str) -> None:
+    out = Chat(learner(language=language)).say("menu")
+    assert out.route == "help"
+    unavailable = {
+        "es": "La conversación libre todavía no está disponible aquí",
+        "en": "Free conversation isn't set up on this server yet",
+    }
+    assert unavailable[language] in out.reply.text
+    assert "*practicar*: " + (
+        "un ejercicio a tu nivel" if language == "es" else "an exercise at your level"
+    ) in (out.reply.text)
     with_key = respond(learner(), "help", None, ConversationState(), random.Random(0), llm_available=True)
-    assert "GROQ_API_KEY" in without.reply.text
-    assert "GROQ_API_KEY" not in with_key.reply.text
+    assert "conversación libre" not in with_key.reply.text
 
 
-def test_button_reply_id_wins_over_text() -> None:
-    out = respond(learner(), "Ayuda", "practice", ConversationState(), random.Random(0))
+def test_a_button_id_wins_over_its_title() -> None:
+    out = Chat(learner()).say("Ayuda", "practice")
     assert out.route == "engine.ask"
+
+
+def test_a_choice_exercise_offers_its_options_as_buttons_and_takes_the_choice() -> None:
+    chat = Chat(learner(), seed=1)
+    for _ in range(80):
+        chat.say("practicar")
+        if chat.state.pending is not None and chat.state.pending.options:
+            break
+    pending = chat.state.pending
+    assert pending is not None
+    assert pending.options
+    out = respond(chat.who, "", f"ans:{pending.expected[0]}", chat.state, chat.rng)
+    assert [a.verdict for a in out.attempts] == ["correct"]
 
 
 def test_question_formatting_is_balanced_for_whatsapp() -> None:
     """WhatsApp's *bold* and _italic_ need their markers in pairs, or the raw symbols show."""
-    for seed in range(20):
-        text = respond(learner(), "practicar", None, ConversationState(), random.Random(seed)).reply.text
-        assert text.count("*") % 2 == 0
-        assert text.replace("____", "").count("_") % 2 == 0
+    for seed in range(30):
+        for language in ("en", "es"):
+            text = Chat(learner(language=language), seed).say("practicar").reply.text
+            assert text.count("*") % 2 == 0, text
+            assert text.count("_") % 2 == 0, text
+
+
+def test_vos_takes_its_own_forms_in_the_present_and_the_tu_forms_where_it_has_none() -> None:
+    assert exercise.forms_of("tener", "indicative.present", "vos") == ("tenés",)
+    assert exercise.forms_of("tener", "indicative.preterite", "vos") == ("tuviste",)
+    assert exercise.forms_of("tener", "indicative.preterite", "2p") == ("tuvisteis",)
+    chat = Chat(learner(level="A2", dialect="rioplatense"), seed=2)
+    for _ in range(100):  # every vos question expects the forms a rioplatense speaker uses
+        a_conjugation(chat)
+        pending = chat.state.pending
+        assert pending is not None
+        if pending.person == "vos":
+            assert pending.expected == list(exercise.forms_of(pending.verb, pending.tense, "vos"))
+            assert pending.expected
+
+
+def test_an_answer_that_is_also_a_leave_word_is_an_answer() -> None:
+    chat = Chat(learner(language="es"))
+    chat.state.pending = PendingDrill(
+        "", "", "", ["salir"], "Esta noche quiero ___ (salir) con mis amigos.", skill="vocabulary"
+    )
+    out = chat.say("salir")
+    assert out.route == "engine.check"
+    assert [a.verdict for a in out.attempts] == ["correct"]

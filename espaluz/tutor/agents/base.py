@@ -9,11 +9,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from espaluz.llm.chain import OutputRejected
 from espaluz.llm.guard import DATA_RULES, check_output
 from espaluz.llm.providers import Request
+from espaluz.tutor.commands.profile import explanation_language
 
 if TYPE_CHECKING:
     from espaluz.llm.chain import LLM
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
+# How much of one learner message goes to a model: a long message is answered, its tail is not read.
+MAX_INPUT_CHARS = 1500
 Source = Literal["claude", "groq", "engine", "cache"]
 
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "pt": "Portuguese"}
@@ -51,7 +54,8 @@ class Profile:
 
     @classmethod
     def of(cls, learner: Learner) -> Profile:
-        return cls(learner.level or "A1", learner.dialect or "latam", learner.native_language or "en")
+        language = explanation_language(learner.native_language)  # "pt" learners read English
+        return cls(learner.level or "A1", learner.dialect or "latam", language)
 
     @property
     def language_name(self) -> str:
@@ -78,6 +82,25 @@ class AgentResult(Generic[M]):
     def degraded(self) -> bool:
         """True when a provider was wanted but the engine answered."""
         return self.source == "engine"
+
+
+def clip_text(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters at a word boundary, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
+
+
+def clipped(limit: int) -> BeforeValidator:
+    """A validator for secondary text fields (a correction, its explanation): a long value is cut, not
+    rejected, so one long field never costs the whole answer."""
+
+    def clip(value: object) -> object:
+        return clip_text(value, limit) if isinstance(value, str) else value
+
+    return BeforeValidator(clip)
 
 
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")

@@ -13,8 +13,17 @@ What a caller must know:
 
 - It never raises on a provider problem and always returns a Spanish answer: a missing key, a 429, a 500,
   a slow or a rejected answer all degrade to the next provider and then to the Spanish engine
-  (``answer.degraded``). When no provider the route could use has a key, ``answer.key_note`` says what
-  a key would add (Spanish and English) and the text already includes it.
+  (``answer.degraded``). When no provider the route could use has a key and the engine's answer is not
+  complete on its own (conversation, culture, a grammar topic without a note, a phrase the phrasebook
+  lacks), ``answer.key_note`` is one plain sentence in the learner's language and the text already ends
+  with it. Setting names never reach the learner: the operator gets them in one log warning per process.
+- Without a key the tutor still teaches: "how do I say ...?" is answered from the phrasebook
+  (:mod:`espaluz.tutor.phrasebook`, first even with keys: exact and free), grammar questions from the
+  authored notes (:mod:`.grammar_notes`) with follow-up buttons only where something is behind them,
+  statements with the engine's correction and a question back.
+- Follow-up buttons: the caller sends "Dame otro ejemplo, por favor: <question>" or "Explícamelo mejor:
+  <question>" with the last intent; ``answer.topic`` is the grammar topic answered, worth keeping as the
+  caller's ``last_topic``.
 - The deadline covers everything: the intent call, the agents (run concurrently where independent) and
   their fallbacks. Give it the time left before the turn must be sent. With the intent unknown, the
   conversation partner starts while the classifier runs (``speculate``); a call the turn ends up not
@@ -29,18 +38,21 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from espaluz.llm.chain import KEY_NAMES, LLM, collect, submit
+from espaluz.llm.chain import LLM, collect, submit
 from espaluz.llm.guard import looks_like_injection
 from espaluz.llm.types import Deadline
 from espaluz.spanish.drills import drill_by_id
-from espaluz.tutor.agents import conversation, culture, exercises, grammar, intent
+from espaluz.tutor import phrasebook
+from espaluz.tutor.agents import conversation, culture, exercises, grammar, grammar_notes, intent
 from espaluz.tutor.agents.base import AgentResult, M, Profile, Source
+from espaluz.tutor.commands.texts import KEYLESS_NOTE
 from espaluz.whatsapp.outgoing import Button
 
 if TYPE_CHECKING:
@@ -61,12 +73,16 @@ FOLLOW_UP = (
     Button("explain", "Explícalo"),
     Button("got_it", "Entendido"),
 )
+# After the longer explanation, "Explícalo" would only repeat it.
+AFTER_EXPLAIN: tuple[Button, ...] = (FOLLOW_UP[0], FOLLOW_UP[2])
+MAX_TEXT_READ = 4000  # a WhatsApp text is at most 4096 characters; anything longer is not a message
 INTENT_SECONDS = 1.2  # the intent call's share of the deadline: it only decides the route
 
 CONVERSATION_INTENTS = ("conversation", "other")
 ENRICHMENT_TTL_SECONDS = 24 * 3600
 ENRICHMENT_GRACE_SECONDS = 10.0
 SAFE_REPLY = "¡Gracias por tu mensaje! ¿Practicamos un poco? Escribe *practicar* para un ejercicio."
+SAFE_REPLY_EN = "_Thanks for your message! Shall we practise? Write *practicar* for an exercise._"
 
 # The providers each route can use: with none of them configured, the answer carries the key note.
 ROUTE_PROVIDERS: dict[str, frozenset[Provider]] = {
@@ -77,14 +93,27 @@ ROUTE_PROVIDERS: dict[str, frozenset[Provider]] = {
     "exercise_request": frozenset({"groq"}),
 }
 
-# What each route would gain from a key, in Spanish and English (shown when no key is set).
-_KEY_GAIN = {
-    "conversation": ("conversar contigo libremente", "chat with you freely"),
-    "grammar_question": ("explicarte la gramática con detalle", "explain grammar in depth"),
-    "culture_question": ("contarte más sobre la cultura de tu país", "tell you more about the culture"),
-    "exercise_request": ("crear ejercicios abiertos", "write open exercises"),
-    "other": ("conversar contigo libremente", "chat with you freely"),
-}
+# What the learner reads when a route would need a provider that is not configured: one plain sentence
+# in the learner's language, no setting names (operators get those in the log, see ``warn_missing_keys``).
+KEY_NOTE = KEYLESS_NOTE
+_warned: set[tuple[str, ...]] = set()
+_warn_lock = threading.Lock()
+
+
+def warn_missing_keys(llm: LLM) -> None:
+    """Tell the operator, once per process, which settings would enable the missing providers."""
+    missing = tuple(llm.missing_keys())
+    if not missing:
+        return
+    with _warn_lock:
+        if missing in _warned:
+            return
+        _warned.add(missing)
+    logger.warning(
+        "LLM providers not configured (set %s): the tutor answers from the Spanish engine, the phrasebook "
+        "and the grammar notes",
+        " and ".join(missing),
+    )
 
 
 @dataclass
@@ -102,6 +131,7 @@ class BrainAnswer:
     key_note: str | None = None
     drill: Drill | None = None
     injection_suspected: bool = False
+    topic: str = "general"  # the grammar topic answered (keep it as ``last_topic`` for the follow-ups)
 
     @property
     def degraded(self) -> bool:
@@ -114,14 +144,9 @@ def enrichment_key(learner_id: UUID) -> str:
     return f"brain:{{{learner_id}}}:late"
 
 
-def key_note(missing: list[str], intent_name: str) -> str:
-    """A short bilingual line on what a key would add (for answers given without one)."""
-    es, en = _KEY_GAIN.get(intent_name, _KEY_GAIN["other"])
-    keys = " / ".join(missing)
-    return (
-        f"_Sin clave de IA ({keys}) respondo solo con el motor de español; con ella podría {es}. "
-        f"(With a key I could {en}.)_"
-    )
+def key_note(language: str) -> str:
+    """The one sentence a learner reads when free conversation needs a provider this server lacks."""
+    return KEY_NOTE["es" if language == "es" else "en"]
 
 
 class TutorBrain:
@@ -143,6 +168,7 @@ class TutorBrain:
         self.turn_deadline_seconds = turn_deadline_seconds
         self.speculate = speculate
         self._late: deque[LateUsage] = deque()
+        warn_missing_keys(llm)
 
     @classmethod
     def from_settings(cls, settings: Settings, redis_client: RedisClient | None = None) -> TutorBrain:
@@ -165,9 +191,9 @@ class TutorBrain:
     def warm() -> None:
         """Load the Spanish engine's tables now (about 0.3 s once per process) rather than inside the first
         engine fallback, where it would eat the turn's deadline. Call it at container start."""
-        from espaluz.spanish.corrections import check
+        from espaluz.spanish.review import review
 
-        check("yo es feliz")
+        review("yo es feliz si tendría tiempo")
 
     @property
     def llm_available(self) -> bool:
@@ -198,13 +224,13 @@ class TutorBrain:
             deadline = Deadline(self.turn_deadline_seconds if deadline is None else deadline)
         if intent_name is not None and intent_name not in ROUTE_PROVIDERS:
             intent_name = "conversation"
+        text = text[:MAX_TEXT_READ]
         try:
             return self._answer(learner, state, text, deadline, intent_name, topic, rng, wamid)
         except Exception:  # a bug here must not drop the learner's turn
             logger.exception("tutor brain failed for learner %s; engine answer", learner.id)
-            return BrainAnswer(
-                SAFE_REPLY, "llm.conversation", "conversation", "engine", failures=["brain:error"]
-            )
+            safe = SAFE_REPLY if learner.native_language == "es" else f"{SAFE_REPLY}\n\n{SAFE_REPLY_EN}"
+            return BrainAnswer(safe, "llm.conversation", "conversation", "engine", failures=["brain:error"])
 
     def _answer(
         self,
@@ -221,6 +247,10 @@ class TutorBrain:
         profile = Profile.of(learner)
         usages: list[Usage] = []
         failures: list[str] = []
+        if intent_name is None:
+            phrase = self._phrase(profile, text)
+            if phrase is not None:
+                return phrase
         speculative: dict[str, Future[AgentResult[Any]]] | None = None
         if intent_name is None:
             if self.speculate and self.llm.available:
@@ -237,20 +267,38 @@ class TutorBrain:
         if speculative is not None and intent_name not in CONVERSATION_INTENTS:
             self._keep_late(learner.id, wamid, speculative.values())
             speculative = None
+        keyless = not (ROUTE_PROVIDERS.get(intent_name, ROUTE_PROVIDERS["conversation"]) & self.llm.available)
         if intent_name in CONVERSATION_INTENTS:
             started = speculative or self._start_conversation(profile, state, text, deadline)
             answer = self._conversation(learner.id, intent_name, profile, text, deadline, started, wamid)
+            wants_key = True
         else:
-            answer = self._route(intent_name, topic, profile, text, deadline, rng)
+            answer, wants_key = self._route(intent_name, topic, profile, text, deadline, rng)
         answer.usages[:0] = usages
         answer.failures[:0] = failures
         answer.injection_suspected = suspected
-        wanted = ROUTE_PROVIDERS.get(intent_name, ROUTE_PROVIDERS["conversation"])
-        if answer.source == "engine" and not (wanted & self.llm.available):
-            missing = [KEY_NAMES[p] for p in ("groq", "claude") if p in wanted]
-            answer.key_note = key_note(missing, intent_name)
+        if answer.source == "engine" and keyless and wants_key:
+            answer.key_note = key_note(profile.native_language)
             answer.text = f"{answer.text}\n\n{answer.key_note}"
         return answer
+
+    def _phrase(self, profile: Profile, text: str) -> BrainAnswer | None:
+        """A "how do I say ...?" answered from the phrasebook: exact, instant and free, so it comes first
+        even with providers. A phrase it lacks goes on to the providers; without them, the learner is told
+        what the phrasebook has near it."""
+        request = phrasebook.parse_request(text)
+        if request is None:
+            return None
+        entry = phrasebook.lookup(request.query)
+        language = profile.native_language
+        if entry is not None:
+            body = phrasebook.format_entry(entry, request, language=language, dialect=profile.dialect)
+            return BrainAnswer(body, "phrasebook", "other", "engine")
+        if self.llm.available:
+            return None
+        note = key_note(language)
+        body = f"{phrasebook.miss_text(request, language=language)}\n\n{note}"
+        return BrainAnswer(body, "phrasebook", "other", "engine", key_note=note)
 
     def _route(
         self,
@@ -260,18 +308,36 @@ class TutorBrain:
         text: str,
         deadline: Deadline,
         rng: random.Random,
-    ) -> BrainAnswer:
+    ) -> tuple[BrainAnswer, bool]:
+        """The answer of a grammar, culture or exercise route, and whether the learner should read the
+        key note when it came from the engine (not when the engine's answer is complete: an authored
+        grammar note, a drill)."""
         route = f"llm.{intent_name}"
+        follow, question = grammar_notes.follow_up_of(text)
         if intent_name == "grammar_question":
-            g = grammar.explain(self.llm, profile, topic, text, deadline, self.cache)
-            return _answer(_grammar_text(g.output), route, intent_name, g, FOLLOW_UP)
+            note = grammar_notes.find_topic(topic if topic != "general" else "", question)
+            label = note.id if note is not None else topic
+            # The providers read the whole text: "Dame otro ejemplo, por favor: ..." is the request.
+            g = grammar.explain(self.llm, profile, label, text, deadline, self.cache, follow=follow, rng=rng)
+            buttons: tuple[Button, ...]
+            if g.source != "engine":
+                buttons = FOLLOW_UP
+            elif note is None:
+                buttons = ()  # nothing behind "another example" when there is no note
+            else:
+                buttons = AFTER_EXPLAIN if follow == "explain" else FOLLOW_UP
+            answer = _answer(_grammar_text(g.output), route, intent_name, g, buttons)
+            answer.topic = label or "general"
+            return answer, note is None
         if intent_name == "culture_question":
             c = culture.guide(self.llm, profile, topic, text, deadline, self.cache)
-            return _answer(_culture_text(c.output), route, intent_name, c, FOLLOW_UP)
+            # The table has one note per country: follow-ups would only repeat it.
+            more: tuple[Button, ...] = FOLLOW_UP if c.source != "engine" else ()
+            return _answer(_culture_text(c.output), route, intent_name, c, more), True
         e = exercises.open_exercise(self.llm, profile, topic, text, deadline, rng)
         out = _answer(f"📝 {e.output.instructions}", route, intent_name, e, ())
         out.drill = drill_by_id(e.output.drill_id) if e.output.drill_id else None
-        return out
+        return out, False
 
     def _start_conversation(
         self, profile: Profile, state: ConversationState, text: str, deadline: Deadline
@@ -320,8 +386,8 @@ class TutorBrain:
         body = reply.reply
         if correction:
             body += f"\n\n✏️ *{correction}*"
-            if explanation:
-                body += f"\n_{explanation}_"
+        if explanation and (correction or chat.source == "engine"):  # the engine's lines stand alone
+            body += _explained(explanation)
         return BrainAnswer(body, "llm.conversation", intent_name, chat.source, (), usages, failures)
 
     def _keep_enrichment(self, learner_id: UUID, text: str, future: Future[AgentResult[Any]]) -> None:
@@ -333,7 +399,7 @@ class TutorBrain:
         note: grammar.GrammarNote = future.result().output
         if not note.correction or note.correction.strip() == text.strip():
             return
-        line = f"✏️ *{note.correction}*" + (f"\n_{note.explanation}_" if note.explanation else "")
+        line = f"✏️ *{note.correction}*" + (_explained(note.explanation) if note.explanation else "")
         key = enrichment_key(learner_id)
         try:
             pipe = self.cache.redis.pipeline(transaction=True)  # one key: a valid MULTI in a cluster too
@@ -425,6 +491,11 @@ def _grammar_text(note: grammar.GrammarNote) -> str:
     if note.correction:
         parts.append(f"✏️ *{note.correction}*")
     return "\n\n".join(parts)
+
+
+def _explained(explanation: str) -> str:
+    """The line under a correction: the engine's list of changes as is, a provider's sentence in italics."""
+    return f"\n{explanation}" if explanation.startswith("• ") else f"\n_{explanation}_"
 
 
 def _culture_text(note: culture.CultureNote) -> str:

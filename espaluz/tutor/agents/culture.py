@@ -8,13 +8,15 @@ not the cached system prompt, because it depends on the learner's country.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
 from espaluz.llm.guard import as_data
-from espaluz.tutor.agents.base import AgentResult, Profile, ask_or_fallback
+from espaluz.text import fold
+from espaluz.tutor.agents.base import MAX_INPUT_CHARS, AgentResult, Profile, ask_or_fallback
 
 if TYPE_CHECKING:
     from espaluz.llm.cache import ExplanationCache
@@ -149,15 +151,58 @@ class CultureNote(BaseModel):
     country: str = Field("", max_length=80)
 
 
-def engine_note(profile: Profile) -> CultureNote:
-    """A note from the table (no provider needed)."""
-    country = country_for(profile.dialect)
-    return CultureNote(
-        topic="general",
-        note=f"En {country.name}: {country.note}",
-        expressions=[f"{e}: {m}" for e, m in country.expressions],
-        country=country.name,
-    )
+# Country names (folded) a question may name; the note is then about that country, not the learner's.
+_COUNTRY_NAMES: dict[str, str] = {
+    "mexico": "mx",
+    "colombia": "co",
+    "argentina": "ar",
+    "espana": "es",
+    "spain": "es",
+    "panama": "pa",
+    "cuba": "caribe",
+    "puerto rico": "caribe",
+    "republica dominicana": "caribe",
+    "dominican republic": "caribe",
+    "caribe": "caribe",
+    "caribbean": "caribe",
+    "peru": "pe",
+    "chile": "cl",
+}
+_FOOD = re.compile(
+    r"\b(?:comida|food|comer|comen|come|eat|plato\w*|dish\w*|cocina|cuisine|desayun\w*|cena\w*)\b"
+)
+_GREETING = re.compile(r"\b(?:salud\w*|greet\w*|hello|hola)\b")
+_ADDRESS = re.compile(r"\b(?:tu|usted|ustedes|vos|vosotros|formal|informal|tratamiento)\b")
+_SLANG = re.compile(r"\b(?:slang|jerga|modismo\w*|expresion\w*|expression\w*|palabras|words|say)\b")
+
+
+def country_in(question: str) -> Country | None:
+    """The country a question names, if any (in English or Spanish)."""
+    folded = fold(question)
+    for name, code in _COUNTRY_NAMES.items():
+        if re.search(rf"\b{name}\b", folded):
+            return COUNTRIES[code]
+    return None
+
+
+def engine_note(profile: Profile, question: str = "") -> CultureNote:
+    """A note from the table (no provider needed): about the country the question names, else the
+    learner's; on what the question asks about (food, greetings, forms of address, expressions), else
+    the country's fact."""
+    country = country_in(question) or country_for(profile.dialect)
+    folded = fold(question)
+    expressions = [f"{e}: {m}" for e, m in country.expressions]
+    if _FOOD.search(folded):
+        note = f"En {country.name} se come, por ejemplo: {country.food}."
+    elif _GREETING.search(folded):
+        note = f"En {country.name} se saluda así: {country.greeting}"
+    elif _ADDRESS.search(folded):
+        note = f"En {country.name}: {country.address}."
+    elif _SLANG.search(folded):
+        note = f"Algunas expresiones que se oyen en {country.name}:"
+    else:
+        note = f"En {country.name}: {country.note}"
+    return CultureNote(topic="general", note=note, expressions=expressions, country=country.name)
 
 
 def guide(
@@ -174,17 +219,18 @@ def guide(
         hit = cache.get(CultureNote, *key)
         if hit is not None:
             return AgentResult(hit, "cache")
-    country = country_for(profile.dialect)
+    country = country_in(question) or country_for(profile.dialect)
     result = ask_or_fallback(
         llm,
         agent="culture",
         system=SYSTEM,
         profile=profile,
-        user=f"{country_context(country)}\nTopic: {topic}. The learner asked:\n{as_data(question)}",
+        user=f"{country_context(country)}\nTopic: {topic}. The learner asked:\n"
+        f"{as_data(question[:MAX_INPUT_CHARS])}",
         model=CultureNote,
         order=("claude", "groq"),
         deadline=deadline,
-        engine=lambda: engine_note(profile),
+        engine=lambda: engine_note(profile, question),
         shown=("note", "expressions"),
         spanish=("note",),
         max_tokens=350,

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from espaluz.llm.guard import as_data
 from espaluz.spanish.drills import LEVELS, SKILLS, Drill, make_drill
-from espaluz.tutor.agents.base import AgentResult, Profile, ask_or_fallback
+from espaluz.tutor.agents.base import MAX_INPUT_CHARS, AgentResult, Profile, ask_or_fallback
 
 if TYPE_CHECKING:
     import random
@@ -65,7 +65,7 @@ def open_exercise(
         agent="exercise",
         system=SYSTEM,
         profile=profile,
-        user=f"Skill: {skill}. The learner's request:\n{as_data(request)}",
+        user=f"Skill: {skill}. The learner's request:\n{as_data(request[:MAX_INPUT_CHARS])}",
         model=Exercise,
         order=("groq",),
         deadline=deadline,

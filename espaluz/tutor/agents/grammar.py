@@ -2,19 +2,21 @@
 
 Explanations of a topic are generic for a level, dialect and explanation language, so they are cached
 (:class:`espaluz.llm.cache.ExplanationCache`). A correction of the learner's own sentence is not. The
-engine fallback uses the Spanish engine's corrections (``espaluz.spanish.corrections.check``) and a short
-table of notes written for the commonest topics.
+engine fallback uses the Spanish engine's corrections (``espaluz.spanish.corrections.check``) and the
+authored notes of the most-asked topics (:mod:`.grammar_notes`, data in ``espaluz/tutor/data``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import random
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, Field
 
 from espaluz.llm.guard import as_data
-from espaluz.spanish.corrections import check as engine_check
-from espaluz.tutor.agents.base import AgentResult, Profile, ask_or_fallback
+from espaluz.spanish.review import review, sentence_spans
+from espaluz.tutor.agents import grammar_notes
+from espaluz.tutor.agents.base import MAX_INPUT_CHARS, AgentResult, Profile, ask_or_fallback, clipped
 
 if TYPE_CHECKING:
     from espaluz.llm.cache import ExplanationCache
@@ -36,56 +38,87 @@ Answer with one JSON object: {"topic": short snake_case label, "explanation": at
 class GrammarNote(BaseModel):
     topic: str = Field("general", max_length=60)
     explanation: str = Field(min_length=1, max_length=900)
-    examples: list[str] = Field(default_factory=list, max_length=4)
-    correction: str | None = Field(None, max_length=500)
+    examples: list[Annotated[str, clipped(200)]] = Field(default_factory=list, max_length=4)
+    correction: Annotated[str | None, clipped(500)] = None
 
 
-# Short notes for the engine fallback: (English, Spanish) by topic.
-NOTES: dict[str, tuple[str, str]] = {
-    "ser_estar": (
-        "*ser* for identity, origin, profession and time; *estar* for location, states and results.",
-        "*ser* para identidad, origen, profesión y hora; *estar* para lugar, estados y resultados.",
-    ),
-    "por_para": (
-        "*para* for purpose, recipient and deadline; *por* for cause, means, exchange and 'through'.",
-        "*para* para finalidad, destinatario y plazo; *por* para causa, medio, intercambio y 'a través de'.",
-    ),
-    "preterite_vs_imperfect": (
-        "Preterite for completed events (*ayer comí*); imperfect for background and habits (*comía*).",
-        "Indefinido para hechos terminados (*ayer comí*); imperfecto para descripciones y hábitos (*comía*).",
-    ),
-    "subjunctive": (
-        "The subjunctive follows wishes, doubt, emotion and purpose: *quiero que vengas*.",
-        "El subjuntivo va tras deseos, duda, emoción y finalidad: *quiero que vengas*.",
-    ),
-    "gender_agreement": (
-        "Articles and adjectives agree with the noun: *la casa blanca*, *el problema difícil*.",
-        "Artículos y adjetivos concuerdan con el sustantivo: *la casa blanca*, *el problema difícil*.",
-    ),
-}
+def _language(profile: Profile) -> str:
+    return "es" if profile.native_language == "es" else "en"
 
 
-def _note(topic: str, language: str) -> str:
-    english, spanish = NOTES.get(topic, ("", ""))
-    return spanish if language == "es" else english
+def authored_note(
+    note: grammar_notes.Note | None,
+    profile: Profile,
+    follow: grammar_notes.FollowUp | None = None,
+    rng: random.Random | None = None,
+) -> GrammarNote:
+    """The authored answer for a topic, in the learner's explanation language with Spanish examples:
+    the short note and its examples; for "another example" two extra examples; for "explain it" the
+    longer explanation and two extra examples. No note: the topics there are notes on."""
+    language = _language(profile)
+    es = language == "es"
+    if note is None:
+        topics = ", ".join(grammar_notes.topic_titles(language))
+        text = (
+            f"Todavía no tengo una nota sobre eso. Tengo notas sobre: {topics}. Pregúntame, por ejemplo: "
+            "«¿cuándo uso ser y estar?»."
+            if es
+            else f"I don't have a note on that yet. I have notes on: {topics}. Ask me, for example: "
+            "“when do I use ser and estar?”."
+        )
+        return GrammarNote(topic="general", explanation=text)
+    chooser = rng or random.Random()  # noqa: S311 (which example to show, not security)
+    title = note.text(note.title, language)
+    extra = list(note.extra_examples)
+    picked = chooser.sample(extra, min(2, len(extra)))
+    if follow == "more_example":
+        head = f"Más ejemplos de {title}:" if es else f"More examples of {title}:"
+        return GrammarNote(topic=note.id, explanation=head, examples=picked)
+    if follow == "explain":
+        return GrammarNote(
+            topic=note.id, explanation=f"{title}\n{note.text(note.more, language)}", examples=picked
+        )
+    return GrammarNote(
+        topic=note.id, explanation=f"{title}\n{note.text(note.short, language)}", examples=list(note.examples)
+    )
 
 
 def engine_note(text: str, topic: str, profile: Profile) -> GrammarNote:
-    """The engine's answer: its first correction of ``text`` (if any) and the table note for ``topic``."""
-    corrections = engine_check(text) if text else []
-    correction = None
-    explanation = _note(topic, profile.native_language)
-    if corrections:
-        first = corrections[0]
-        correction = text[: first.start] + first.suggestion + text[first.end :]
-        explanation = first.explanation
-    if not explanation:
-        explanation = (
-            "Detailed grammar explanations need the AI key (GROQ_API_KEY); the drills work without it."
-            if profile.native_language != "es"
-            else "Las explicaciones detalladas necesitan la clave de IA (GROQ_API_KEY); los ejercicios no."
-        )
-    return GrammarNote(topic=topic or "general", explanation=explanation, examples=[], correction=correction)
+    """The engine's answer: every correction of ``text`` (the sentences that hold them, corrected), else
+    the authored note for ``topic``."""
+    if text:
+        correction, explanation = engine_correction(text, profile.native_language)
+        if explanation:
+            return GrammarNote(topic=topic or "general", explanation=explanation, correction=correction)
+        # a sentence with nothing to correct (the explanation is not shown without a correction)
+        return GrammarNote(topic="general", explanation="-")
+    return authored_note(grammar_notes.find_topic(topic), profile)
+
+
+def engine_correction(text: str, language: str, limit: int = 300) -> tuple[str | None, str | None]:
+    """The Spanish engine's review of ``text``: (the sentences that held errors, with every correction
+    applied; one line per correction: what changed and why, in the learner's ``language``).
+
+    The corrected sentences are returned only when the engine finds nothing left in them (shown to the
+    learner as correct); otherwise only the lines. (None, None) when there is nothing to correct. Each
+    sentence is clipped around its errors to ``limit`` characters (a learner may send a whole page)."""
+    result = review(text)
+    if not result.corrections:
+        return None, None
+    lines = "\n".join(f"• *{f.wrong}* → *{f.suggestion}*: {f.why(language)}" for f in result.corrections)
+    if not result.clean:
+        return None, lines
+    shown = []
+    for start, end in sentence_spans(text):
+        fixes = [f for f in result.corrections if start <= f.start < end]
+        if not fixes:
+            continue
+        sentence = text[start:end]
+        for f in sorted(fixes, key=lambda f: f.start, reverse=True):
+            sentence = sentence[: f.start - start] + f.suggestion + sentence[f.end - start :]
+        sentence = " ".join(sentence.split())
+        shown.append(sentence if len(sentence) <= limit else sentence[: limit - 1] + "…")
+    return " ".join(shown), lines
 
 
 def explain(
@@ -95,10 +128,17 @@ def explain(
     question: str,
     deadline: Deadline,
     cache: ExplanationCache | None = None,
+    *,
+    follow: grammar_notes.FollowUp | None = None,
+    rng: random.Random | None = None,
 ) -> AgentResult[GrammarNote]:
     """An explanation of ``topic`` (the learner's ``question`` gives the angle). Served from the cache
-    when a provider already explained this topic at this level, dialect and language."""
+    when a provider already explained this topic at this level, dialect and language, except for a
+    follow-up (``follow``: another example, a longer explanation), which wants something new. The
+    engine's answer is the authored note (:func:`authored_note`)."""
     key = ("grammar", topic, profile.level, profile.dialect, profile.native_language)
+    if follow is not None:
+        cache = None
     if cache is not None and topic and topic != "general":
         hit = cache.get(GrammarNote, *key)
         if hit is not None:
@@ -108,11 +148,12 @@ def explain(
         agent="grammar",
         system=SYSTEM,
         profile=profile,
-        user=f"Explain the grammar point '{topic}'. The learner asked:\n{as_data(question)}",
+        user=f"Explain the grammar point '{topic}'. The learner asked:\n"
+        f"{as_data(question[:MAX_INPUT_CHARS])}",
         model=GrammarNote,
         order=("groq",),
         deadline=deadline,
-        engine=lambda: engine_note("", topic, profile),
+        engine=lambda: authored_note(grammar_notes.find_topic(topic, question), profile, follow, rng),
         shown=("explanation", "examples", "correction"),
         spanish=("examples",),
     )
@@ -128,7 +169,7 @@ def correct(llm: LLM, profile: Profile, text: str, deadline: Deadline) -> AgentR
         agent="grammar",
         system=SYSTEM,
         profile=profile,
-        user=f"Check this sentence written by the learner:\n{as_data(text)}",
+        user=f"Check this sentence written by the learner:\n{as_data(text[:MAX_INPUT_CHARS])}",
         model=GrammarNote,
         order=("groq",),
         deadline=deadline,

@@ -1,7 +1,9 @@
 """Intent classifier for messages the rules and the engine could not place (Groq, JSON output).
 
 It runs on the fast Groq model (``GROQ_INTENT_MODEL``) with a short deadline; without Groq, a keyword
-heuristic answers (:func:`engine_intent`), good enough to pick an agent.
+heuristic answers (:func:`engine_intent`), good enough to pick an agent: it knows the grammar topics of
+the authored notes (:mod:`.grammar_notes`) and never routes a statement to the culture guide because it
+names a country.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, Field
 
 from espaluz.llm.guard import as_data
-from espaluz.tutor.agents.base import AgentResult, Profile, ask_or_fallback
+from espaluz.text import fold
+from espaluz.tutor.agents import grammar_notes
+from espaluz.tutor.agents.base import MAX_INPUT_CHARS, AgentResult, Profile, ask_or_fallback
 
 if TYPE_CHECKING:
     from espaluz.llm.chain import LLM
@@ -40,31 +44,69 @@ class IntentOutput(BaseModel):
     confidence: float = Field(0.5, ge=0.0, le=1.0)
 
 
-_GRAMMAR = re.compile(
-    r"\b(por qu[eé]|why|c[oó]mo se (usa|dice|conjuga)|how do (i|you) (use|say)|difference|diferencia|"
-    r"grammar|gram[aá]tica|subjuntivo|subjunctive|preterite|pret[eé]rito|imperfect|ser|estar|por|para|"
-    r"conjuga\w*|tense|tiempo verbal)\b",
-    re.IGNORECASE,
+# The heuristic works on folded text (espaluz.text.fold: lower case, no accents, ``ñ`` kept).
+# A question: a question mark in the text, or a question word or request at the start.
+_QUESTION = re.compile(
+    r"^(?:que|como|cual|cuales|cuando|donde|por que|quien|what|how|why|when|where|which|who|is|are|"
+    r"do|does|can|could|should|tell me|explain|explica\w*|cuentame|contame|hablame|dime|decime)\b"
 )
+# Words about the language itself: a question with one of them asks about grammar.
+_GRAMMAR_META = re.compile(
+    r"\b(?:grammar|gramatica\w*|tense|tiempo verbal|tiempos verbales|conjugat\w*|conjuga\w*|"
+    r"difference between|diferencia entre|what is the difference|cual es la diferencia|"
+    r"when (?:do|should|can) (?:i|you|we) use|when to use|cuando (?:se )?us[oa]\w*|"
+    r"how (?:do|should|can) (?:i|you|we) use|how to use|como (?:se )?us[oa]\w*|como funciona\w*|"
+    r"how does \w+ work|rules?|regla\w*|explain|explica\w*|"
+    r"por que se (?:dice|usa|escribe)|why do (?:you|we|they|people) (?:say|use)|why is it)\b"
+)
+# "Is it el agua or la agua?", "¿Se dice X o Y?": which of two forms is right.
+_WHICH_FORM = re.compile(r"^(?:is it|do (?:you|i|we) say|should i say|se dice|digo) .+ (?:or|o) \S")
+_WHY_QUOTED = re.compile(r"\b(?:por que|why)\b.*[\"'«“‘*_]")
+# Nationality adjectives (folded), for "Mexican food", "comida peruana".
+_NATIONALITY = (
+    r"(?:mexican\w*|spanish|espanol\w*|argentin\w*|colombian\w*|peruan\w*|chilen\w*|chilean|cuban\w*|"
+    r"panamen\w*|panamanian|dominican\w*|puertorrique\w*|puerto rican|latin\w*|venezolan\w*|"
+    r"uruguay\w*|ecuatorian\w*|ecuadorian|bolivian\w*|paraguay\w*|guatemal\w*|hondure\w*|honduran|"
+    r"salvadore\w*|nicaragu\w*|costarricense\w*|costa rican|caribe\w*|caribbean|hispan\w*)"
+)
+# Culture: customs, food, festivals, slang... (a country name alone is not culture: "Vivo en España").
 _CULTURE = re.compile(
-    r"\b(cultur\w*|costumbre\w*|custom\w*|comida|food|fiesta\w*|festival\w*|slang|jerga|modismo\w*|"
-    r"pa[ií]s|country|m[eé]xico|colombia|argentin\w*|espa[nñ]a|spain|panam[aá]|cuba|caribe|caribbean|"
-    r"tradici[oó]n\w*|tradition\w*)\b",
-    re.IGNORECASE,
+    r"\b(?:cultur\w*|costumbre\w*|customs?|tradici\w*|tradition\w*|typical|tipic\w*|"
+    rf"{_NATIONALITY} (?:food|dish\w*|cuisine|music|dance\w*|people|holiday\w*)|"
+    rf"(?:comida|cocina|musica|gente|fiestas?) {_NATIONALITY}|"
+    r"what do (?:people|they) eat|que se come|que comen|se come en|comen en|eat in|"
+    r"festival\w*|fiestas (?:patrias|nacionales|populares)|holiday\w*|feriado\w*|"
+    r"navidad|christmas|dia de muertos|day of the dead|semana santa|carnaval|carnival|quinceanera|"
+    r"slang|jerga|modismo\w*|expresiones (?:tipicas|coloquiales|locales)|local expressions|"
+    r"saludan|greet people|propinas?|tipping|siesta|mate|tapas|"
+    r"what (?:is|are) (?:life|people|the people) .*like|como (?:es|son) (?:la gente|la vida|los \w+)|"
+    r"people in|la gente (?:de|en))\b"
 )
 _EXERCISE = re.compile(
-    r"\b(ejercicio\w*|exercise\w*|practica\w*|practice|quiz|drill\w*|prueba|test me)\b", re.IGNORECASE
+    r"\b(?:ejercicio\w*|exercise\w*|practicar|practica(?:mos)?|practice|quiz|drill\w*|test me|"
+    r"ponme a prueba|preguntame)\b"
 )
 
 
 def engine_intent(text: str) -> IntentOutput:
-    """The keyword heuristic used without Groq (or when it fails)."""
-    if _EXERCISE.search(text):
+    """The keyword heuristic used without Groq (or when it fails). Conservative: a statement is
+    conversation (the engine corrects it and the tutor asks something back); grammar and culture need a
+    question that is about grammar or about culture, never just a country or a verb in the sentence."""
+    folded = fold(text)
+    question = "?" in text or bool(_QUESTION.search(folded))
+    if _EXERCISE.search(folded):
         return IntentOutput(intent="exercise_request", topic="general", confidence=0.6)
-    if _CULTURE.search(text):
+    note = grammar_notes.find_topic(folded, strong_only=True)
+    meta = _GRAMMAR_META.search(folded) or _WHY_QUOTED.search(text.lower())
+    if question and note is not None:
+        return IntentOutput(intent="grammar_question", topic=note.id, confidence=0.6)
+    if _WHICH_FORM.search(folded) and (weak := grammar_notes.find_topic(folded)) is not None:
+        return IntentOutput(intent="grammar_question", topic=weak.id, confidence=0.5)
+    if question and _CULTURE.search(folded):
         return IntentOutput(intent="culture_question", topic="general", confidence=0.5)
-    if (_GRAMMAR.search(text) and "?" in text) or re.search(r"\b(por qu[eé]|why)\b", text, re.IGNORECASE):
-        return IntentOutput(intent="grammar_question", topic="general", confidence=0.5)
+    if question and meta:
+        topic = getattr(grammar_notes.find_topic(folded), "id", "general")
+        return IntentOutput(intent="grammar_question", topic=topic, confidence=0.5)
     return IntentOutput(intent="conversation", topic="general", confidence=0.4)
 
 
@@ -77,7 +119,7 @@ def classify(
         agent="intent",
         system=SYSTEM,
         profile=profile,
-        user=f"Classify this message.\n{as_data(text)}",
+        user=f"Classify this message.\n{as_data(text[:MAX_INPUT_CHARS])}",
         model=IntentOutput,
         order=("groq",),
         deadline=deadline,

@@ -14,8 +14,14 @@ progress              progreso, progress, mi progreso, estadísticas, stats     
 pronounce             pronunciar, pronunciación, pronounce, pronunciar perro     cmd:pronounce
 delete                borrar, borrar mis datos, delete my data, ...              cmd:delete, del:*
 export                exportar, export, exportar mis datos, export my data, ...  cmd:export
-profile               perfil, profile, configurar, setup                         cmd:profile, onb:*
+profile               perfil, profile, mi perfil, configurar, setup              cmd:profile, prof:*
+                      idioma inglés, language english, variante España,
+                      dialect spain, recordatorios no, objetivo viajar, idioma
 ====================  =========================================================  ====================
+
+"perfil" shows the profile and changes one field at a time (:mod:`.profile_menu`); it never restarts
+onboarding. The explanation language of every reply is ``profile.explanation_language`` of the stored
+one (a learner who once chose Portuguese reads English glosses; see there why).
 
 Left to others on purpose: ayuda/help and practicar/practice (the orchestrator), plan/suscribir (billing),
 baja/stop (the channel), memoria (memory).
@@ -34,15 +40,16 @@ from __future__ import annotations
 import logging
 import random
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from espaluz.tutor.commands import level as levels
-from espaluz.tutor.commands import onboarding, privacy, pronounce
+from espaluz.tutor.commands import onboarding, privacy, profile_menu, pronounce
 from espaluz.tutor.commands import profile as profiles
 from espaluz.tutor.commands import progress as progresses
 from espaluz.tutor.commands.result import CommandResult
-from espaluz.tutor.commands.texts import LEVEL_NAMES, fold, tr
+from espaluz.tutor.commands.texts import fold, tr
 from espaluz.tutor.state import ConversationState, StateStore
 from espaluz.whatsapp.outgoing import Button, Reply
 
@@ -96,11 +103,14 @@ WORDS: dict[str, frozenset[str]] = {
 }
 _LEVEL_SET = re.compile(r"^(?:mi |my |cambiar |change )?(?:nivel|level)(?: a)? (a1|a2|b1|b2|c1)$")
 _PRONOUNCE_WORDS = re.compile(r"^(?:pronunciar|pronounce) (.+)$")
+# The buttons after a change: see the profile again (to change something else) or practise.
+_AFTER_CHANGE = (Button("cmd:profile", "Mi perfil"), Button("practice", "Practicar"))
 # What the rest of the tutor answers even in the middle of onboarding.
 PASSTHROUGH = frozenset(
     {"ayuda", "help", "menu", "practicar", "practice", "practica", "plan", "suscribir", "memoria", "memory"}
 )
 CHECKED_KEY = "profile_checked"
+UNKNOWN_PREFIX = "prof?"  # a typed profile shortcut whose value names nothing offered (never a button id)
 
 
 class CommandCenter:
@@ -132,6 +142,9 @@ class CommandCenter:
     ) -> CommandResult | None:
         """The answer when the message is a command or an onboarding answer; None otherwise."""
         now = now or datetime.now(UTC)
+        explained = profiles.explanation_language(learner.native_language)
+        if explained != learner.native_language:  # e.g. "pt", once offered: every command reads English
+            learner = replace(learner, native_language=explained)
         said = fold(text)
         command, argument = self._command(said, reply_id)
         if command is not None:
@@ -178,6 +191,8 @@ class CommandCenter:
                 return reply_id[4:], ""
             if reply_id.startswith("level:"):
                 return "level", reply_id
+            if reply_id.startswith(profile_menu.PREFIX):
+                return "profile", reply_id
             return None, ""
         for name, words in WORDS.items():
             if said in words:
@@ -186,6 +201,13 @@ class CommandCenter:
             return "level", f"level:set:{match.group(1).upper()}"
         if match := _PRONOUNCE_WORDS.match(said):
             return "pronounce", match.group(1)
+        if typed := profile_menu.parse_typed(said):
+            field, value, named = typed
+            if value is None and named:
+                return "profile", f"{UNKNOWN_PREFIX}{field}"
+            if field == "lang" and value is not None and value not in profiles.LANGUAGES:
+                return "profile", f"{UNKNOWN_PREFIX}lang:{value}"
+            return "profile", f"{profile_menu.PREFIX}{field}" + (f":{value}" if value else "")
         return None, ""
 
     def _run(
@@ -196,7 +218,7 @@ class CommandCenter:
         state: ConversationState,
         now: datetime,
     ) -> CommandResult:
-        lang = learner.native_language
+        lang = profiles.explanation_language(learner.native_language)
         if command == "level":
             return self._level(learner, argument, state)
         if command == "progress":
@@ -220,17 +242,13 @@ class CommandCenter:
             return CommandResult(
                 privacy.export_reply(learner, export), state, "command.export", export=export
             )
-        # profile: (re)start onboarding at its first step
-        levels.cancel(state)
-        raw = onboarding.begin(state, lang)
-        raw["prompted"] = True
-        reply = onboarding.prompt(raw["step"], lang, learner)
-        return CommandResult(reply, state, "command.profile")
+        return self._profile(learner, argument, state)
 
     def _level(self, learner: Learner, argument: str, state: ConversationState) -> CommandResult:
-        lang = learner.native_language
+        lang = profiles.explanation_language(learner.native_language)
         if argument == "level:test":
-            return CommandResult(levels.start(state, lang, "level"), state, "command.level.test")
+            reply = levels.start(state, lang, "level", self.rng.randrange(1000))
+            return CommandResult(reply, state, "command.level.test")
         if argument.startswith("level:set:"):
             level = argument.removeprefix("level:set:")
             if level not in profiles.LEVELS:
@@ -242,20 +260,16 @@ class CommandCenter:
                     "command.level.invalid",
                 )
             with self.pool.connection() as conn:
+                before = profiles.load(conn, learner.id)
                 profiles.set_level(conn, learner.id, level)
+            levels.cancel(state)  # a level chosen outright ends a test in progress
+            if before is not None and before.level == level:
+                line = "✅ " + levels.level_unchanged(lang, level)
+                return CommandResult(Reply(line, buttons=_AFTER_CHANGE), state, "command.level.same")
             state.pending = None  # a drill of the old level is no longer the right one
-            name = LEVEL_NAMES[level]
-            reply = Reply(
-                tr(
-                    lang,
-                    f"✅ Nivel cambiado a *{level}* ({name[0].lower()}). "
-                    "Los ejercicios se adaptan desde ahora.",
-                    f"Level changed to {level} ({name[1].lower()}).",
-                ),
-                buttons=(Button("practice", "Practicar"),),
-            )
+            line = "✅ " + levels.level_changed(lang, level)
             logger.info("level changed", extra={"learner_id": str(learner.id), "level": level})
-            return CommandResult(reply, state, "command.level.set")
+            return CommandResult(Reply(line, buttons=_AFTER_CHANGE), state, "command.level.set")
         if argument.startswith("level:"):  # an id we never sent
             return CommandResult(levels.level_menu(lang, learner.level), state, "command.level.invalid")
         return CommandResult(levels.level_menu(lang, learner.level), state, "command.level")
@@ -268,12 +282,17 @@ class CommandCenter:
         step = levels.answer(state, text, reply_id)
         if step.accepted:
             return self._placement_done(learner, state, step)
-        lang = learner.native_language
+        lang = profiles.explanation_language(learner.native_language)
         question = levels.repeat(state)
         hint = tr(lang, "Ese botón ya no vale.", "That button is no longer valid.")
         if question is None:
             return CommandResult(
-                Reply(hint + "\n\n" + tr(lang, "Escribe *nivel* para ver tu nivel.", ""), buttons=()),
+                Reply(
+                    hint
+                    + "\n\n"
+                    + tr(lang, "Escribe *nivel* para ver tu nivel.", "Write *nivel* to see your level."),
+                    buttons=(),
+                ),
                 state,
                 "command.level.stale",
             )
@@ -286,33 +305,87 @@ class CommandCenter:
     ) -> CommandResult:
         if step.reply is not None:
             return CommandResult(step.reply, state, "placement.question")
-        assert step.level is not None
+        assert step.result is not None
+        outcome = step.result
         with self.pool.connection() as conn:
-            profiles.set_level(conn, learner.id, step.level)
+            profiles.set_level(conn, learner.id, outcome.level)
+        state.pending = None
         raw = onboarding.current(state)
-        lang = str(raw.get("lang", learner.native_language)) if raw else learner.native_language
-        pct = round(step.confidence * 100)
-        line = tr(
-            lang,
-            f"📝 Tu nivel parece *{step.level}* ({LEVEL_NAMES[step.level][0].lower()}, {pct}% seguro). "
-            "Puedes cambiarlo cuando quieras con *nivel*.",
-            f"Your level looks like {step.level}; change it any time with *nivel*.",
+        lang = self._language(learner, raw)
+        line = levels.placed(lang, outcome)
+        logger.info(
+            "placement finished",
+            extra={"learner_id": str(learner.id), "level": outcome.level, "questions": outcome.questions},
         )
-        logger.info("placement finished", extra={"learner_id": str(learner.id), "level": step.level})
         if raw and raw["step"] == "level":
             return self._advance(learner, state, raw, line)
-        return CommandResult(
-            Reply(line, buttons=(Button("practice", "Practicar"),)), state, "command.level.placed"
-        )
+        return CommandResult(Reply(line, buttons=_AFTER_CHANGE), state, "command.level.placed")
 
     def _skip_placement(self, learner: Learner, state: ConversationState) -> CommandResult:
+        """ "saltar" during a test: the test ends, the level stays; inside onboarding the next step
+        follows (skipping the test is not skipping the whole setup)."""
         levels.cancel(state)
         raw = onboarding.current(state)
-        lang = learner.native_language
+        lang = self._language(learner, raw)
+        with self.pool.connection() as conn:
+            current = profiles.load(conn, learner.id)
+        level = current.level if current is not None else learner.level
+        line = tr(
+            lang,
+            f"Test cancelado: tu nivel sigue siendo *{levels.named(level, 'es')}*.",
+            f"Test cancelled: your level stays {levels.named(level, 'en')}.",
+        )
         if raw and raw["step"] == "level":
-            return self._finish_onboarding(learner, state, lang, "")
-        reply = Reply(tr(lang, "Test cancelado: tu nivel no cambia.", "Test cancelled."))
-        return CommandResult(reply, state, "command.level.cancelled")
+            return self._advance(learner, state, raw, line)
+        return CommandResult(Reply(line, buttons=_AFTER_CHANGE), state, "command.level.cancelled")
+
+    @staticmethod
+    def _language(learner: Learner, raw: dict[str, Any] | None) -> str:
+        """The explanation language: the one chosen in an open onboarding, else the stored one."""
+        chosen = raw.get("lang") if raw else None
+        return profiles.explanation_language(str(chosen or learner.native_language))
+
+    # --- perfil / profile ----------------------------------------------------------------------------
+
+    def _profile(self, learner: Learner, argument: str, state: ConversationState) -> CommandResult:
+        """Show the profile, ask one field, or write one field (never the whole onboarding again)."""
+        with self.pool.connection() as conn:
+            profile = profiles.load(conn, learner.id)
+        if profile is None:  # the row was erased under us: nothing to show
+            lang = profiles.explanation_language(learner.native_language)
+            gone = Reply(tr(lang, "No encuentro tu perfil.", "I can't find your profile."))
+            return CommandResult(gone, state, "command.profile.gone")
+        lang = profiles.explanation_language(profile.native_language)
+        if argument.startswith(UNKNOWN_PREFIX):
+            field, _, code = argument.removeprefix(UNKNOWN_PREFIX).partition(":")
+            if field == "lang":
+                hint = profile_menu.not_offered(lang, code or None)
+            else:
+                hint = profile_menu.unknown_value(lang, field)
+            return CommandResult(
+                profile_menu.ask(field, profile, lead=hint), state, f"command.profile.{field}.unknown"
+            )
+        parsed = profile_menu.parse_id(argument) if argument else None
+        if argument and parsed is None:  # an id we never sent
+            hint = tr(lang, "Esa opción no existe.", "That option does not exist.")
+            return CommandResult(profile_menu.show(learner, profile, hint), state, "command.profile.invalid")
+        if parsed is None:
+            return CommandResult(profile_menu.show(learner, profile), state, "command.profile")
+        field, value = parsed
+        if field == "level":
+            return CommandResult(levels.level_menu(lang, profile.level), state, "command.profile.level")
+        if field == "test":
+            reply = levels.start(state, lang, "level", self.rng.randrange(1000))
+            return CommandResult(reply, state, "command.level.test")
+        if value is None:
+            return CommandResult(profile_menu.ask(field, profile), state, f"command.profile.{field}")
+        with self.pool.connection() as conn:
+            line, lang = profile_menu.apply(conn, learner.id, field, value, lang)
+        raw = onboarding.current(state)
+        if raw is not None and field == "lang":
+            raw["lang"] = value  # an open onboarding goes on in the new language
+        logger.info("profile changed", extra={"learner_id": str(learner.id), "field": field})
+        return CommandResult(Reply(line, buttons=_AFTER_CHANGE), state, f"command.profile.{field}.set")
 
     # --- deletion ------------------------------------------------------------------------------------
 
@@ -338,12 +411,12 @@ class CommandCenter:
         raw = onboarding.current(state)
         if raw is None:
             if self.onboarding and (learner.is_new or self._needs_onboarding(learner, state)):
-                raw = onboarding.begin(state, learner.native_language)
+                raw = onboarding.begin(state, profiles.explanation_language(learner.native_language))
             elif reply_id and reply_id.startswith(onboarding.PREFIX):
                 return self._stale_onboarding(learner, state)
             else:
                 return None
-        lang = str(raw.get("lang") or learner.native_language)
+        lang = self._language(learner, raw)
         step = str(raw["step"])
         if not reply_id and said in onboarding.SKIP_WORDS:
             return self._finish_onboarding(learner, state, lang, "")
@@ -379,15 +452,16 @@ class CommandCenter:
         self, learner: Learner, state: ConversationState, raw: dict[str, Any], choice: onboarding.Choice
     ) -> CommandResult:
         raw["misses"] = 0
-        lang = str(raw.get("lang") or learner.native_language)
+        lang = self._language(learner, raw)
         if choice.step == "level" and choice.value == "pick":
             return CommandResult(onboarding.level_list(lang), state, "onboarding.level.pick")
         if choice.step == "level" and choice.value == "test":
-            return CommandResult(levels.start(state, lang, "onboarding"), state, "onboarding.level.test")
+            reply = levels.start(state, lang, "onboarding", self.rng.randrange(1000))
+            return CommandResult(reply, state, "onboarding.level.test")
         if choice.step == "level":
             levels.cancel(state)  # a level chosen outright ends a test in progress
         with self.pool.connection() as conn:
-            line = onboarding.apply(conn, learner.id, choice)
+            line = onboarding.apply(conn, learner.id, choice, lang)
         if choice.step == "language":
             raw["lang"] = choice.value
         return self._advance(learner, state, raw, line)
@@ -395,7 +469,7 @@ class CommandCenter:
     def _advance(
         self, learner: Learner, state: ConversationState, raw: dict[str, Any], line: str
     ) -> CommandResult:
-        lang = str(raw.get("lang") or learner.native_language)
+        lang = self._language(learner, raw)
         following = onboarding.next_step(str(raw["step"]))
         if following is None:
             return self._finish_onboarding(learner, state, lang, line)
@@ -416,7 +490,7 @@ class CommandCenter:
         return CommandResult(onboarding.finished(lang, line), state, "onboarding.done")
 
     def _stale_onboarding(self, learner: Learner, state: ConversationState) -> CommandResult:
-        lang = learner.native_language
+        lang = profiles.explanation_language(learner.native_language)
         reply = Reply(
             tr(
                 lang,

@@ -7,6 +7,11 @@ was answered. ``profile.mark_onboarded`` ends it (finished or skipped with "salt
 
 Answers come as list/button ids ``onb:<step>:<value>`` or typed (the option's title or code). An id of
 another step (an old message) or an unknown value is not applied: the open step is asked again.
+
+The explanation languages are ``profile.LANGUAGES`` (Spanish, English): Portuguese is not offered, since
+nothing is written in it. The level step offers the placement test (``level``: it starts at A1 and
+climbs), a level from the list, or "from zero"; "saltar" during the test leaves the test only. Changing
+one answer later is the "perfil" command's job (``profile_menu``), which never comes back here.
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from espaluz.tutor.commands import level as levels
 from espaluz.tutor.commands import profile as profiles
+from espaluz.tutor.commands import profile_menu
 from espaluz.tutor.commands.profile import DIALECTS, GOALS, LANGUAGES, LEVELS
-from espaluz.tutor.commands.texts import LEVEL_NAMES, both, fold, tr
+from espaluz.tutor.commands.texts import both, fold, tr
 from espaluz.whatsapp.outgoing import Button, ListRow, Reply
 
 if TYPE_CHECKING:
@@ -36,11 +42,6 @@ SKIP_WORDS = frozenset({"saltar", "skip", "omitir", "luego", "later", "mas tarde
 _TAG = {"language": "lang", "level": "level", "dialect": "dialect", "goals": "goal", "reminders": "remind"}
 _STEP_OF_TAG = {tag: step for step, tag in _TAG.items()}
 
-_LANGUAGE_WORDS = {
-    "en": {"en", "english", "ingles"},
-    "es": {"es", "español", "espanol", "spanish", "castellano"},
-    "pt": {"pt", "portugues", "portuguese"},
-}
 _LEVEL_WORDS = {
     "test": {"test", "test rapido", "quick test", "examen", "hacer test", "hacer el test"},
     "pick": {"pick", "elegir", "choose", "ya se mi nivel", "i know my level"},
@@ -66,7 +67,12 @@ def current(state: ConversationState) -> dict[str, Any] | None:
 
 
 def begin(state: ConversationState, language: str) -> dict[str, Any]:
-    raw: dict[str, Any] = {"step": STEPS[0], "prompted": False, "misses": 0, "lang": language}
+    raw: dict[str, Any] = {
+        "step": STEPS[0],
+        "prompted": False,
+        "misses": 0,
+        "lang": profiles.explanation_language(language),
+    }
     state.extra[KEY] = raw
     return raw
 
@@ -100,17 +106,14 @@ def _valid(step: str, value: str) -> bool:
 
 def _typed(step: str, said: str) -> str | None:
     if step == "language":
-        return next((code for code, words in _LANGUAGE_WORDS.items() if said in words), None)
+        code = profiles.language_of_words(said)
+        return code if code in LANGUAGES else None  # Portuguese is not offered: asked again
     if step == "level":
         if lv := levels.parse_level(said):
             return lv
         return next((v for v, words in _LEVEL_WORDS.items() if said in words), None)
     if step == "dialect":
-        named = {fold(title): code for code, (title, _) in DIALECTS.items()}
-        named.update(
-            {"spain": "es", "espana": "es", "mexico": "mx", "caribbean": "caribe", "latin america": "latam"}
-        )
-        return said if said in DIALECTS else named.get(said)
+        return profiles.dialect_of_words(said)
     if step == "goals":
         for code, (es, en) in GOALS.items():
             if said in (code, fold(es), fold(en)):
@@ -178,23 +181,24 @@ def level_list(language: str) -> Reply:
     return Reply(text, list_button="Elegir nivel", rows=levels.level_rows(f"{PREFIX}level:"))
 
 
-def apply(conn: psycopg.Connection[Any], learner_id: UUID, choice: Choice) -> str:
-    """Store the answer on the learner; returns the confirmation line (in the chosen language)."""
+def apply(conn: psycopg.Connection[Any], learner_id: UUID, choice: Choice, language: str) -> str:
+    """Store the answer on the learner; returns the confirmation line (in ``language``, or in the language
+    just chosen)."""
     step, value = choice.step, choice.value
     if step == "language":
         profiles.set_native_language(conn, learner_id, value)
-        return tr(value, f"✅ Explicaciones en *{LANGUAGES[value]}*.", "")
+        return profile_menu.language_set_line(value)
     if step == "level":
         profiles.set_level(conn, learner_id, value)
-        return f"✅ Nivel *{value}* ({LEVEL_NAMES[value][0].lower()})."
+        return "✅ " + levels.level_changed(language, value)
     if step == "dialect":
         profiles.set_dialect(conn, learner_id, value)
-        return f"✅ Español de *{DIALECTS[value][0]}*."
+        return tr(language, f"✅ Variante: *{DIALECTS[value][0]}*.", f"Variety: {DIALECTS[value][0]}.")
     if step == "goals":
         profiles.set_goals(conn, learner_id, [value])
-        return f"✅ Objetivo: *{GOALS[value][0].lower()}*."
+        return tr(language, f"✅ Objetivo: *{GOALS[value][0]}*.", f"Goal: {GOALS[value][1]}.")
     profiles.set_reminders_consent(conn, learner_id, value == "yes")
-    return "✅ Te recordaré practicar. 🔔" if value == "yes" else "✅ Sin recordatorios."
+    return profile_menu.reminders_line(language, value == "yes")
 
 
 def next_step(step: str) -> str | None:

@@ -4,6 +4,9 @@
 to study reminders and the end of onboarding come with migration 0006. Functions take a connection and
 do not commit: the caller owns the transaction.
 
+``native_language`` is the explanation language: ``en`` or ``es`` (:data:`LANGUAGES`). Portuguese was
+once offered and may still be stored: :func:`explanation_language` reads it as English (why: see there).
+
 ``dialect`` holds the learner's target variety as a country code of the culture guide's table
 (``mx co ar es pa caribe pe cl``) or the older region names (``latam spain rioplatense``).
 :func:`engine_dialect` maps any of them to the three dialects the Spanish engine knows.
@@ -16,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg.rows import dict_row
 
+from espaluz.text import fold
+
 if TYPE_CHECKING:
     from datetime import datetime
     from uuid import UUID
@@ -23,7 +28,16 @@ if TYPE_CHECKING:
     import psycopg
 
 LEVELS: tuple[str, ...] = ("A1", "A2", "B1", "B2", "C1")
-LANGUAGES: dict[str, str] = {"en": "English", "es": "Español", "pt": "Português"}
+# The explanation languages offered: code -> button title. Only languages every fixed text is written in.
+LANGUAGES: dict[str, str] = {"en": "English", "es": "Español"}
+# code -> (name in Spanish, name in English), as the profile and the confirmations show it
+LANGUAGE_NAMES: dict[str, tuple[str, str]] = {"es": ("español", "Spanish"), "en": ("inglés", "English")}
+# What a learner may type for a language; the ones not in LANGUAGES get "not offered" answers.
+LANGUAGE_WORDS: dict[str, frozenset[str]] = {
+    "en": frozenset({"en", "english", "ingles"}),
+    "es": frozenset({"es", "español", "espanol", "spanish", "castellano"}),
+    "pt": frozenset({"pt", "portugues", "portuguese"}),
+}
 # code -> (row title, description); the order is the order of the onboarding list (<= 10 rows).
 DIALECTS: dict[str, tuple[str, str]] = {
     "mx": ("México", "tú/usted, «¿qué onda?»"),
@@ -47,6 +61,60 @@ GOALS: dict[str, tuple[str, str]] = {
     "culture": ("Cultura", "Films, music, books"),
     "conversation": ("Conversar", "Just to chat"),
 }
+
+
+# Typed names of the dialects besides their titles and codes (folded: no accents, lower case).
+_DIALECT_WORDS: dict[str, str] = {
+    "spain": "es",
+    "espana": "es",
+    "españa": "es",
+    "spanish from spain": "es",
+    "mexico": "mx",
+    "argentina": "ar",
+    "uruguay": "ar",
+    "rioplatense": "ar",
+    "caribbean": "caribe",
+    "cuba": "caribe",
+    "puerto rico": "caribe",
+    "republica dominicana": "caribe",
+    "dominican republic": "caribe",
+    "panama": "pa",
+    "peru": "pe",
+    "latin america": "latam",
+    "latinoamerica": "latam",
+    "latam": "latam",
+    "neutral": "latam",
+}
+
+
+def explanation_language(code: str | None) -> str:
+    """The explanation language to use for a stored ``native_language``: ``es`` or ``en``.
+
+    Anything but ``es`` is English, ``pt`` included. Portuguese was offered at onboarding, but no fixed
+    text is written in Portuguese: ``texts.tr`` glosses only in English and the exercise path
+    (``tutor.exercise.language_of``) already explains to everyone but Spanish speakers in English.
+    A learner who chose Portuguese therefore reads English glosses everywhere, the same as the rest
+    of the tutor, rather than Spanish here and something else there."""
+    return "es" if code == "es" else "en"
+
+
+def language_of_words(text: str) -> str | None:
+    """The language code a learner typed ("inglés", "English", "español"...), Portuguese included so
+    that the caller can say it is not offered; None when no language is named."""
+    said = fold(text)
+    return next((code for code, words in LANGUAGE_WORDS.items() if said in words), None)
+
+
+def dialect_of_words(text: str) -> str | None:
+    """The dialect code a learner typed: a code, a row title ("España", "Latinoamérica general"), or a
+    country or region name in Spanish or English; None when it names no dialect we offer."""
+    said = fold(text)
+    if not said:
+        return None
+    if said in DIALECTS:
+        return said
+    titles = {fold(title): code for code, (title, _) in DIALECTS.items()}
+    return titles.get(said) or _DIALECT_WORDS.get(said)
 
 
 def engine_dialect(dialect: str) -> str:

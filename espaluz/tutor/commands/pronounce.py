@@ -5,7 +5,8 @@ through ``espaluz.voice.drills``: *pero / perro*) or a short phrase that repeats
 twice in the conversation state: ``state.pending_pronunciation`` (the text the voice note is scored
 against) and ``state.extra["voice_exercise"]`` (the voice service's drill record, so its scoring, retry
 and "drill this sound" buttons work unchanged). "pronunciar perro" asks for that word and its minimal
-pair when the lexicon has one, or for the given words as a phrase.
+pair when the lexicon has one (the pair that teaches the contrast a learner needs: *perro / pero*, not a
+vowel change or a rare word), or for the given words as a phrase.
 """
 
 from __future__ import annotations
@@ -61,25 +62,37 @@ def exercise(learner: Learner, state: ConversationState, rng: random.Random, wor
 
 
 def _for_words(words: str, dialect: str) -> Drill | None:
-    """An exercise for words the learner asked for: the word and its minimal pair, else the words."""
-    from espaluz.spanish.phonetics import g2p, minimal_pairs
+    """An exercise for words the learner asked for: the word and its best minimal pair, else the words.
+
+    The pair is the engine's first choice for the learner's dialect (``best_minimal_pair``: the
+    tap/trill before vowels, common words before rare ones, never two spellings of one sound).
+    """
+    from espaluz.spanish.phonetics import best_minimal_pair, g2p
 
     text = " ".join(words.split())[:MAX_PHRASE].strip()
     if not any(c.isalpha() for c in text):
         return None
     if " " not in text:
+        word = "".join(c for c in text.lower() if c.isalpha())  # "¡Perro!" is *perro*
         try:
-            pairs = [p for p in minimal_pairs(text, dialect) if p.phone in CONTRASTS]
-            phones = g2p(text, dialect, narrow=False).phones
+            pair = best_minimal_pair(word, dialect)
+            phones = g2p(word, dialect, narrow=False).phones
         except (KeyError, ValueError, IndexError):
-            pairs, phones = [], ()
-        if pairs:
-            pair = pairs[0]
-            said = f"{text}, {pair.word}"
-            return Drill(f"pron:{pair.phone}", pair.phone, "minimal_pair", said, _prompt(said))
+            pair, phones = None, ()
+        if pair is not None:
+            said = f"{word}, {pair.word}"
+            phone = _drillable(pair.phone, pair.other)
+            return Drill(f"pron:{phone}", phone, "minimal_pair", said, _prompt(said))
         phone = next((p for p in phones if p in PHRASES), "")
         return Drill(f"pron:{phone}" if phone else "pron:phrase", phone, "phrase", text, _prompt(text))
     return Drill("pron:phrase", "", "phrase", text, _prompt(text))
+
+
+def _drillable(phone: str, other: str) -> str:
+    """The side of a contrast the voice drills know (*casa/gasa*: [g]); the learner's phone otherwise."""
+    if phone in CONTRASTS or other not in CONTRASTS:
+        return phone
+    return other
 
 
 def _prompt(text: str) -> str:

@@ -6,8 +6,18 @@ English (``native_language == "en"``) get an English gloss in italics underneath
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from espaluz.text import fold
+
+__all__ = ["KEYLESS_NOTE", "LEVEL_NAMES", "both", "fold", "inline", "tr"]
+
+# What a learner reads where an answer would need an AI provider this server has no key for: one plain
+# sentence, no setting names (operators find those in the log and in ``espaluz dev``'s banner).
+KEYLESS_NOTE = {
+    "es": "La conversación libre todavía no está disponible aquí; los ejercicios, las correcciones y el "
+    "diccionario de frases sí.",
+    "en": "Free conversation isn't set up on this server yet; exercises, corrections and the phrasebook "
+    "work.",
+}
 
 LEVEL_NAMES: dict[str, tuple[str, str]] = {
     "A1": ("Principiante", "Beginner"),
@@ -16,17 +26,6 @@ LEVEL_NAMES: dict[str, tuple[str, str]] = {
     "B2": ("Intermedio alto", "Upper intermediate"),
     "C1": ("Avanzado", "Advanced"),
 }
-
-
-def fold(text: str) -> str:
-    """Lower-case, accents removed (ñ kept), inner spaces collapsed, surrounding punctuation removed:
-    what a typed command is compared on ("Progréso!" and "progreso" match)."""
-    text = unicodedata.normalize("NFC", text or "").strip().lower()
-    decomposed = unicodedata.normalize("NFD", text)
-    kept = "".join(c for c in decomposed if unicodedata.category(c) != "Mn" or c == "\u0303")
-    text = unicodedata.normalize("NFC", kept)
-    text = re.sub(r"\s+", " ", text)
-    return text.strip(" .!¡?¿,;:\"'*_")
 
 
 def tr(language: str, es: str, en: str) -> str:

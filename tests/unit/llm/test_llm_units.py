@@ -98,9 +98,16 @@ def test_exercise_engine_first_at_the_learners_level() -> None:
 
 
 def test_grammar_engine_note_uses_engine_corrections() -> None:
+    """The engine's answer: the corrected sentence for a text, the authored note (in the learner's
+    language, Spanish examples) for a topic."""
     note = engine_note("yo es estudiante", "general", Profile())
     assert note.correction == "yo soy estudiante"
-    assert engine_note("", "ser_estar", Profile(native_language="es")).explanation.startswith("*ser* para")
+    spanish = engine_note("", "ser_estar", Profile(native_language="es"))
+    assert "*ser* para identidad" in spanish.explanation
+    assert spanish.examples
+    english = engine_note("", "ser_estar", Profile(native_language="en"))
+    assert "*ser* for identity" in english.explanation
+    assert english.examples == spanish.examples
 
 
 def test_slug_makes_cache_keys_safe() -> None:

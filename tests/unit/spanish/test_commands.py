@@ -64,22 +64,24 @@ def test_g2p_dialect_option() -> None:
 
 
 def test_check_json_with_argument() -> None:
-    result = CliRunner().invoke(commands.check, ["Yo tiene un perro.", "--json"])
+    """The JSON is the full review: corrected text, clean flag, every fix with both reasons."""
+    result = CliRunner().invoke(commands.check, ["Yo tiene un perro. El casa blanco es mía.", "--json"])
     assert result.exit_code == 0, result.output
     (obj,) = lines(result.output)
-    assert obj == {
-        "text": "Yo tiene un perro.",
-        "corrections": [
-            {
-                "start": 3,
-                "end": 8,
-                "original": "tiene",
-                "suggestion": "tengo",
-                "rule": "subject_verb",
-                "explanation": obj["corrections"][0]["explanation"],
-            }
-        ],
+    assert obj["text"] == "Yo tiene un perro. El casa blanco es mía."
+    assert obj["corrected"] == "Yo tengo un perro. La casa blanca es mía."
+    assert obj["clean"] is True
+    assert obj["corrections"][0] == {
+        "start": 3,
+        "end": 8,
+        "wrong": "tiene",
+        "suggestion": "tengo",
+        "rule": "subject_verb",
+        "why_en": obj["corrections"][0]["why_en"],
+        "why_es": obj["corrections"][0]["why_es"],
     }
+    assert [c["suggestion"] for c in obj["corrections"]] == ["tengo", "La", "blanca"]
+    assert all(c["why_es"] and c["why_en"] for c in obj["corrections"])
 
 
 def test_check_reads_stdin_lines() -> None:
@@ -88,7 +90,21 @@ def test_check_reads_stdin_lines() -> None:
     first, second = lines(result.output)
     assert first["text"] == "El casa es grande."
     assert [c["suggestion"] for c in first["corrections"]] == ["La"]
-    assert second == {"text": "Tengo un perro.", "corrections": []}
+    assert second == {
+        "text": "Tengo un perro.",
+        "corrected": "Tengo un perro.",
+        "clean": True,
+        "corrections": [],
+    }
+
+
+def test_check_table_in_spanish() -> None:
+    """The table output shows the reasons in the chosen language and the corrected text."""
+    result = CliRunner().invoke(commands.check, ["Espero que vienes.", "--language", "es"])
+    assert result.exit_code == 0, result.output
+    assert "'vienes' → 'vengas'" in result.output
+    assert "presente de subjuntivo" in result.output
+    assert "= Espero que vengas." in result.output
 
 
 def test_commands_registered_in_main_cli() -> None:

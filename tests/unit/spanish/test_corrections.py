@@ -124,6 +124,11 @@ def test_detects(text: str, original: str, suggestion: str, rule: str) -> None:
     assert corr.rule == rule
     assert text[corr.start : corr.end] == original
     assert corr.explanation
+    # the reason exists in Spanish too, and is not the English one
+    assert corr.explanation_es
+    assert corr.explanation_es != corr.explanation
+    assert corr.why("es") == corr.explanation_es
+    assert corr.why("en") == corr.explanation
 
 
 NEGATIVE = [
@@ -267,6 +272,7 @@ def test_correction_json_and_offsets() -> None:
         "suggestion": "tengo",
         "rule": "subject_verb",
         "explanation": found[0].explanation,
+        "explanation_es": "Con 'yo' el verbo es 'tengo'; 'tiene' es la forma de él/ella/usted.",
     }
     assert isinstance(found[0], Correction)
 
@@ -388,3 +394,43 @@ def test_verb_index_and_noun_lexicon() -> None:
     assert [plural_of(w) for w in ("canción", "joven", "examen", "lápiz", "lunes", "país", "café")] == [
         "canciones", "jóvenes", "exámenes", "lápices", "lunes", "países", "cafés",
     ]  # fmt: skip
+
+
+def test_spanish_reasons_keep_the_words_they_quote() -> None:
+    """A Spanish reason that quoted a different form than the English one would teach the wrong form."""
+    for text, _, _, rule in POSITIVE:
+        if not rule:
+            continue
+        for c in check(text):
+            quoted_en = {q for q in c.explanation.split("'")[1::2] if q == c.suggestion.lower()}
+            quoted_es = {q for q in c.explanation_es.split("'")[1::2] if q == c.suggestion.lower()}
+            assert quoted_en <= quoted_es, (text, c.explanation, c.explanation_es)
+
+
+MOOD_POSITIVE: list[tuple[str, str, str, str]] = [
+    ("Si tendría tiempo, iría.", "tendría", "tuviera", "conditional_si"),
+    ("Si podría, te ayudaría.", "podría", "pudiera", "conditional_si"),
+    ("Espero que vienes.", "vienes", "vengas", "subjunctive"),
+    ("Quiero que tú hablas con ella.", "hablas", "hables", "subjunctive"),
+    ("Ojalá llueve.", "llueve", "llueva", "subjunctive"),
+    ("Es importante que estudias.", "estudias", "estudies", "subjunctive"),
+    ("Lo hago para que entiendes.", "entiendes", "entiendas", "subjunctive"),
+    ("Cuando llegaré, te llamo.", "llegaré", "llegue", "subjunctive"),
+    ("Ojala que vengas.", "Ojala", "Ojalá", "accent"),
+]
+
+
+@pytest.mark.parametrize(("text", "original", "suggestion", "rule"), MOOD_POSITIVE)
+def test_check_finds_mood_errors(text: str, original: str, suggestion: str, rule: str) -> None:
+    """The mood rules are part of check(), so the tutor's existing callers get them too."""
+    (corr,) = [c for c in check(text) if c.original == original]
+    assert (corr.suggestion, corr.rule) == (suggestion, rule)
+    assert corr.explanation_es
+
+
+def test_ambiguous_forms_are_left_alone() -> None:
+    """siento (sentir or sentar), venís (vosotros or vos) have two different subjunctives: no guess."""
+    assert check("Espero que siento algo.") == []
+    assert check("Espero que venís.") == []
+    assert [c.suggestion for c in check("Espero que vosotros venís.")] == ["vengáis"]
+    assert [c.suggestion for c in check("Quiero que vos venís.")] == ["vengas"]

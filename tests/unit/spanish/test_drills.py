@@ -10,6 +10,7 @@ from espaluz.spanish.drills import (
     LEVELS,
     SKILLS,
     AnswerCheck,
+    Drill,
     all_drills,
     check_answer,
     drill_by_id,
@@ -160,3 +161,103 @@ def test_vocabulary_false_friends() -> None:
     other = verdict("vocabulary:3", "realicé")
     assert other.verdict == "other_verb"
     assert other.verb == "realizar"
+
+
+# ---------------------------------------------------------------------------------------------
+# Diagnoses in Spanish
+
+
+def test_spanish_diagnosis_names_the_person_and_tense() -> None:
+    """A learner form from the wrong person: the Spanish message says whose form it is, in Spanish terms."""
+    d = drill_by_id("present_regular:0")  # Yo ___ (hablar)
+    check = check_answer(d, "hablamos")
+    assert check.verdict == "other_form"
+    assert check.message_es.startswith(
+        "*hablamos* es la forma de nosotros (presente) de *hablar*; aquí hace falta *hablo*."
+    )
+    assert "regular present" in check.message  # the English message is unchanged
+    assert check.message_for("es") == check.message_es
+    assert check.message_for("en") == check.message
+
+
+@pytest.mark.parametrize(
+    ("drill_id", "answer", "words"),
+    [
+        ("preterite_irregular:0", "tuvo", "forma de él/ella/usted (pretérito indefinido)"),
+        ("preterite_irregular:0", "tengo", "forma de yo (presente)"),
+        ("preterite_vs_imperfect:5", "viajaba", "(pretérito imperfecto)"),
+        ("present_subjunctive:0", "vienes", "forma de tú (presente)"),
+        ("imperfect_subjunctive:0", "tendría", "(condicional)"),
+        ("preterite_irregular:0", "tendré", "(futuro)"),
+        ("preterite_irregular:0", "tenga", "(presente de subjuntivo)"),
+        ("preterite_irregular:0", "tuviera", "(pretérito imperfecto de subjuntivo)"),
+    ],
+)
+def test_spanish_tense_terms(drill_id: str, answer: str, words: str) -> None:
+    """Spanish grammar terms, not translations of the English labels."""
+    check = verdict(drill_id, answer)
+    assert check.verdict == "other_form"
+    assert words in check.message_es
+
+
+def test_spanish_messages_for_every_verdict() -> None:
+    """Each verdict has its Spanish message; the forms are in WhatsApp bold and nothing English leaks."""
+    right = verdict("imperfect_subjunctive:0", "tuviese")
+    assert right.message_es == "¡Correcto! (también vale: *tuviera*)"
+    accent = verdict("preterite_vs_imperfect:5", "viajo")
+    assert accent.message_es.startswith("Casi: se escribe *viajó*, con tilde")
+    assert "forma de yo (presente)" in accent.message_es
+    extra = verdict("preterite_irregular:0", "tuvé")
+    assert "sin esa tilde" in extra.message_es
+    other_verb = verdict("ser_estar:1", "es")
+    assert other_verb.message_es == (
+        "*es* es una forma de *ser* (él/ella/usted, presente); aquí hace falta *está*. "
+        "La ubicación se expresa con estar."
+    )
+    wrong = verdict("present_stem_change:5", "podo")
+    assert wrong.message_es == "No exactamente: la respuesta es *puedo*. O→ue en la sílaba tónica: puedo."
+    vos = verdict("present_subjunctive:0", "vengás", "latam")
+    assert vos.message_es == "*vengás* es la forma de vos; con tú es *vengas*."
+    for check in (right, accent, extra, other_verb, wrong, vos):
+        assert check.message_es
+        assert check.message_es != check.message
+        for english in ("the answer", "here you need", "is the", "Almost", "Right"):
+            assert english not in check.message_es
+        assert check.to_json()["message_es"] == check.message_es
+
+
+def test_every_hint_and_tense_has_its_spanish_version() -> None:
+    """A drill added to the bank without a Spanish explanation would fall back to no hint in Spanish."""
+    from espaluz.spanish import drill_bank, drill_hints_es
+    from espaluz.spanish.conjugation import TENSES
+
+    for items in drill_bank.CHOICE.values():
+        for item in items:
+            assert item[4] in drill_hints_es.CHOICE_HINTS, item
+    assert set(TENSES) <= set(drill_hints_es.TENSE_LABELS)
+    for d in all_drills():
+        check = check_answer(d, "zzz")
+        assert check.verdict == "wrong"
+        assert check.message_es.startswith(f"No exactamente: la respuesta es *{d.answers[0]}*")
+        if d.hint and d.hint != d.answers[0]:
+            assert check.message_es.count(".") >= 2, check.message_es  # the hint came along
+
+
+def test_a_drill_without_hint_has_no_spanish_hint() -> None:
+    """Drills the tutor builds on the fly (no hint): the Spanish message is the diagnosis alone."""
+    d = Drill(
+        id="conj:hablar",
+        skill="conjugation:indicative.present",
+        level="A1",
+        prompt="Yo ___ (hablar).",
+        answers=("hablo",),
+        verb="hablar",
+        tense="indicative.present",
+        person="1s",
+    )
+    assert check_answer(d, "hablas").message_es == (
+        "*hablas* es la forma de tú (presente) de *hablar*; aquí hace falta *hablo*."
+    )
+    assert check_answer(d, "xyz").message_es == "No exactamente: la respuesta es *hablo*."
+    legacy = AnswerCheck("wrong", expected="hablo", message="Not quite.")
+    assert legacy.message_for("es") == "Not quite."  # no Spanish: the English rather than nothing

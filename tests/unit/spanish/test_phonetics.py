@@ -171,7 +171,7 @@ def test_rejects_unknown_dialect_and_empty_word() -> None:
         ("cero", "cerro", "ɾ", "r"),
         ("para", "parra", "ɾ", "r"),
         ("coro", "corro", "ɾ", "r"),
-        ("pera", "perra", "ɾ", "r"),
+        ("quería", "querría", "ɾ", "r"),
         ("peso", "piso", "e", "i"),
         ("peso", "beso", "p", "b"),
         ("pala", "bala", "p", "b"),

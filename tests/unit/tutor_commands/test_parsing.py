@@ -11,10 +11,17 @@ from uuid import uuid4
 import pytest
 
 from espaluz.storage.learners import Learner
-from espaluz.tutor.commands import onboarding, privacy
+from espaluz.tutor.commands import onboarding, privacy, profile_menu
 from espaluz.tutor.commands.center import CommandCenter
 from espaluz.tutor.commands.level import level_menu, level_rows, parse_level
-from espaluz.tutor.commands.profile import engine_dialect
+from espaluz.tutor.commands.profile import (
+    GOALS,
+    LANGUAGES,
+    Profile,
+    dialect_of_words,
+    engine_dialect,
+    explanation_language,
+)
 from espaluz.tutor.commands.progress import skill_label, streak, verb_of
 from espaluz.tutor.commands.texts import fold
 from espaluz.tutor.state import ConversationState
@@ -40,6 +47,10 @@ ANA = Learner(uuid4(), "15550001111", None, "Ana", "1", "A1", "latam", "en", "fr
         ("export my data", "export"),
         ("perfil", "profile"),
         ("setup", "profile"),
+        ("Mi perfil", "profile"),
+        ("idioma", "profile"),
+        ("cambiar variante", "profile"),
+        ("Recordatorios", "profile"),
     ],
 )
 def test_command_words_in_both_languages(typed: str, command: str) -> None:
@@ -155,10 +166,76 @@ def test_dialects_map_to_the_engine() -> None:
     assert engine_dialect("klingon") == "latam"
 
 
+@pytest.mark.parametrize(
+    ("typed", "argument"),
+    [
+        ("idioma inglés", "prof:lang:en"),
+        ("Language English", "prof:lang:en"),
+        ("cambiar idioma a español", "prof:lang:es"),
+        ("explicaciones en inglés", "prof:lang:en"),
+        ("idioma portugués", "prof?lang:pt"),
+        ("idioma francés", "prof?lang"),
+        ("variante España", "prof:dialect:es"),
+        ("variante de México", "prof:dialect:mx"),
+        ("dialect spain", "prof:dialect:es"),
+        ("variante Argentina", "prof:dialect:ar"),
+        ("variante Latinoamérica general", "prof:dialect:latam"),
+        ("variante klingon", "prof?dialect"),
+        ("recordatorios no", "prof:remind:no"),
+        ("reminders on", "prof:remind:yes"),
+        ("recordatorios quizás", "prof?remind"),
+        ("objetivo viajar", "prof:goal:travel"),
+        ("goal work and career", "prof:goal:work"),
+        ("idioma", "prof:lang"),
+        ("change language", "prof:lang"),
+        ("variante", "prof:dialect"),
+    ],
+)
+def test_typed_profile_shortcuts(typed: str, argument: str) -> None:
+    """Covers both languages, prepositions, accents, Portuguese (not offered) and unknown values."""
+    assert CommandCenter._command(fold(typed), None) == ("profile", argument)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["el idioma es difícil", "mi variante favorita es la de Cuba y la de Chile, ¿y la tuya?", "idiomas"],
+)
+def test_sentences_about_languages_are_not_profile_commands(typed: str) -> None:
+    """Covers conversation that mentions the words: only whole shortcuts are commands."""
+    command = CommandCenter._command(fold(typed), None)
+    assert command[0] != "profile" or command[1].startswith("prof?")
+
+
+def test_profile_ids_are_validated() -> None:
+    """Covers forged ids: unknown fields, values we never offer (Portuguese), empty parts."""
+    assert profile_menu.parse_id("prof:lang:en") == ("lang", "en")
+    assert profile_menu.parse_id("prof:dialect") == ("dialect", None)
+    for bad in ("prof:lang:pt", "prof:dialect:zz", "prof:nope", "prof:", "prof:remind:maybe"):
+        assert profile_menu.parse_id(bad) is None
+
+
+def test_portuguese_is_not_offered_and_reads_as_english() -> None:
+    """Covers learners stored with "pt" (or anything unknown): explained to in English."""
+    assert set(LANGUAGES) == {"en", "es"}
+    assert explanation_language("pt") == "en"
+    assert explanation_language("") == "en"
+    assert explanation_language(None) == "en"
+    assert explanation_language("es") == "es"
+    assert onboarding.parse("language", "Português", None) is None
+    assert onboarding.parse("language", "inglés", None) == onboarding.Choice("language", "en")
+    assert dialect_of_words("República Dominicana") == "caribe"
+    assert dialect_of_words("Narnia") is None
+
+
 @pytest.mark.parametrize("language", ["en", "es", "pt"])
 def test_every_prompt_fits_whatsapp_limits(language: str) -> None:
-    """Covers an absurdly long profile name and every step and language: no message breaks a limit."""
+    """Covers an absurdly long profile name and every step and language (a stored "pt" too): no message
+    breaks a limit."""
     long_name = replace(ANA, display_name="X" * 2000, native_language=language)
+    profile = Profile("C1", "caribe", language, tuple(GOALS), True, NOW, NOW)
+    profile_menu.show(long_name, profile, lead="✅ " + "y" * 300).payload()
+    for field in ("dialect", "lang", "goal", "remind"):
+        profile_menu.ask(field, profile, lead="✅ " + "y" * 300).payload()
     state = ConversationState()
     for step in onboarding.STEPS:
         onboarding.prompt(step, language, long_name, lead="✅ " + "y" * 100).payload()
