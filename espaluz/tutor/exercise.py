@@ -162,9 +162,11 @@ def ask(state: ConversationState, level: str, dialect: str, language: str, rng: 
         )  # fmt: skip
         if drill.options:
             how = tr(language, "Elige la opción correcta:", "Choose the right option.")
+            if not _as_buttons(drill.options):  # more than WhatsApp's three buttons hold: listed
+                how += "\n" + " / ".join(f"*{o}*" for o in drill.options)
         else:
             how = tr(language, "Escribe la palabra que falta:", "Write the missing word.")
-        body = f"{_sentence(drill.prompt)}\n\n{how}"
+        body = f"{shown(drill.prompt)}\n\n{how}"
     else:
         lv = _level(level)
         while True:
@@ -187,14 +189,19 @@ def ask(state: ConversationState, level: str, dialect: str, language: str, rng: 
     return body
 
 
-def _sentence(prompt: str) -> str:
+def shown(prompt: str) -> str:
     """A fill-in sentence with its blank visible in WhatsApp (underscores would turn into italics)."""
     return prompt.replace("___", "……")
 
 
+def _as_buttons(options: list[str] | tuple[str, ...]) -> bool:
+    """Whether the options fit WhatsApp's reply buttons (at most three, titles of 20 characters)."""
+    return 0 < len(options) <= 3 and all(len(o) <= 20 for o in options)
+
+
 def question_buttons(pending: PendingDrill, language: str) -> tuple[Button, ...]:
     """Options of a choice exercise as buttons (their ids carry the option), else a hint and a way out."""
-    if pending.options and len(pending.options) <= 3 and all(len(o) <= 20 for o in pending.options):
+    if _as_buttons(pending.options):
         return tuple(Button(f"{ANSWER_PREFIX}{o}", o) for o in pending.options)
     return (
         Button("hint", "Pista" if language == "es" else "Hint"),
@@ -351,7 +358,7 @@ def waiting_note(pending: PendingDrill, language: str) -> str:
     if pending.waits <= MAX_WAITS:
         return "📝 " + tr(
             language,
-            f"Tu ejercicio sigue abierto: {_sentence(pending.prompt)} (escribe *salir* para dejarlo).",
+            f"Tu ejercicio sigue abierto: {shown(pending.prompt)} (escribe *salir* para dejarlo).",
             "Your exercise is still open (write “salir” to drop it).",
         )
     return "📝 " + tr(

@@ -13,8 +13,8 @@ is written in Spanish with the English line for learners who explain in English 
 from __future__ import annotations
 
 import random
+from typing import TYPE_CHECKING
 
-from espaluz.memory.reviews import ReviewItem
 from espaluz.storage.learners import Learner
 from espaluz.tutor import exercise
 from espaluz.tutor.commands.profile import engine_dialect, explanation_language
@@ -22,6 +22,9 @@ from espaluz.tutor.commands.texts import KEYLESS_NOTE, LEVEL_NAMES, fold, inline
 from espaluz.tutor.state import ConversationState, PendingDrill
 from espaluz.tutor.turn import Attempt, Outcome
 from espaluz.whatsapp.outgoing import Button, Reply
+
+if TYPE_CHECKING:
+    from espaluz.memory.reviews import ReviewItem
 
 __all__ = ["Attempt", "Outcome", "respond"]
 
@@ -75,9 +78,11 @@ def respond(
                 Button("leave", "Salir" if language == "es" else "Leave exercise"),
             )
             return Outcome(Reply(body, buttons=buttons), state, "exercise.hint")
-        if not wants_practice(text, reply_id) and exercise.is_attempt(pending, text, reply_id):
+        if wants_practice(text, reply_id):
+            pass  # a new exercise replaces the open one, below
+        elif exercise.is_attempt(pending, text, reply_id):
             return _check(learner, text, reply_id, state, language, rng)
-        if not wants_practice(text, reply_id):
+        else:  # something else said meanwhile: answered for what it is; the exercise waits, once
             pending.waits += 1
             note = exercise.waiting_note(pending, language)
             if pending.waits > exercise.MAX_WAITS:
@@ -104,7 +109,7 @@ def _review(item: ReviewItem, state: ConversationState, language: str) -> Outcom
         f"🔁 *Repaso*: la última vez escribiste «{item.wrong_answer}».",
         f"Review: last time you wrote “{item.wrong_answer}”.",
     )
-    body = f"{head}\n\n{item.prompt.replace('___', '……')}"
+    body = f"{head}\n\n{exercise.shown(item.prompt)}"
     return Outcome(
         Reply(body, buttons=exercise.question_buttons(state.pending, language)), state, "memory.review"
     )

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -68,11 +68,6 @@ logger = logging.getLogger(__name__)
 VOICE_BUTTONS = "voice:"
 # The follow-up buttons of an LLM answer ("Otro ejemplo", "Explícalo", "Entendido").
 FOLLOW_UP_IDS = frozenset({"more_example", "explain", "got_it"})
-# The steps of a turn, in order: the first that answers a message decides the turn (``_step_<name>``).
-# Consent comes first (STOP must always work), then what cannot be read, the commands (which also close
-# an open exercise), voice notes (a transcript goes on as if typed), the memory command, the free tier's
-# gate, and the teaching itself: exercises and the engine, then the LLM agents.
-STEPS = ("consent", "unsupported", "command", "voice", "memory", "paywall", "teach")
 # Messages that ask for no answer: a reaction or its removal.
 SILENT_KINDS = frozenset({MessageKind.REACTION, MessageKind.UNREACTION})
 UNSUPPORTED_REPLY = (
@@ -435,17 +430,33 @@ class TutorProcessor:
         *,
         ask_brain: bool = True,
     ) -> Decision:
-        """The answer: the first of the steps (``STEPS``, in that order) that answers the message.
+        """The answer: the first of the ``steps`` that answers the message.
         ``ask_brain`` false (inside a burst) leaves the LLM out: the engine's ``fallback`` comes back
         and the burst asks the LLM once for all its messages."""
         turn = Turn(learner, message, state, pnid, message_text(message), reply_id(message), ask_brain)
-        for step in STEPS:
-            decision: Decision | None = getattr(self, f"_step_{step}")(turn)
+        for step in self.steps:
+            decision = step(turn)
             if decision is not None:
                 return decision
         raise AssertionError("the last step answers every message")
 
-    # --- the steps of a turn, in the order of STEPS ------------------------------------------------------
+    @property
+    def steps(self) -> tuple[Callable[[Turn], Decision | None], ...]:
+        """The steps of a turn, in order: the first that answers a message decides the turn. Consent
+        comes first (STOP must always work), then what cannot be read, the commands (which also close an
+        open exercise), voice notes (a transcript goes on as if typed), the memory command, the free
+        tier's gate, and the teaching itself: exercises and the engine, then the LLM agents."""
+        return (
+            self._step_consent,
+            self._step_unsupported,
+            self._step_command,
+            self._step_voice,
+            self._step_memory,
+            self._step_paywall,
+            self._step_teach,
+        )
+
+    # --- the steps of a turn, in the order of ``steps`` ------------------------------------------------
 
     def _step_consent(self, turn: Turn) -> Decision | None:
         """STOP / BAJA and START / ALTA (a typed message that is only that word, or the consent buttons):

@@ -1,4 +1,4 @@
-"""What a turn is made of, for every step that decides one (espaluz.tutor.processor ``STEPS``).
+"""What a turn is made of, for every step that decides one (``TutorProcessor.steps``).
 
 - ``Turn``: one learner message being decided; the steps read it and may change it (a voice note's
   transcript becomes its text, a command closes the open exercise).
