@@ -156,6 +156,21 @@ class StripePayments:
             raise _wrap(exc) from exc
         return str(session.url)
 
+    def delete_customer(self, customer_id: str) -> bool:
+        """Delete a Stripe customer (a data-deletion request). Stripe cancels the customer's
+        subscriptions at once and keeps only what the law makes it keep (invoices, payments). True when
+        it was deleted now, False when Stripe has no such customer (already deleted: the erasure is
+        repeatable). Raises ``PaymentsError`` otherwise."""
+        try:
+            self.client.v1.customers.delete(customer_id)
+        except stripe.InvalidRequestError as exc:
+            if (exc.http_status or 0) == 404:
+                return False
+            raise _wrap(exc) from exc
+        except stripe.StripeError as exc:
+            raise _wrap(exc) from exc
+        return True
+
 
 def build_payments(settings: Settings) -> StripePayments | None:
     """The Stripe adapter, or None when ``STRIPE_API_KEY`` is unset (features that need it say so)."""

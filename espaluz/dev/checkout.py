@@ -334,6 +334,19 @@ def stripe_router(emulator: StripeEmulator) -> APIRouter:
             await emulator.deliver(client, emulator.act(sub_id, action))
         return JSONResponse(emulator.snapshot(sub_id))
 
+    @router.delete("/stripe/v1/customers/{customer_id}")
+    async def delete_customer(customer_id: str, request: Request) -> Response:
+        """A learner's erasure deletes their customer (Stripe cancels its subscriptions)."""
+        emulator.requests.append(("DELETE", "/v1/customers/{id}"))
+        if not authorised(request):
+            return stripe_error(401, "Invalid API Key provided")
+        with emulator.lock:
+            gone = emulator.customers.pop(customer_id, None)
+        if gone is None:
+            missing = f"No such customer: '{customer_id}'"
+            return stripe_error(404, missing, code="resource_missing", param="id")
+        return JSONResponse({"id": customer_id, "object": "customer", "deleted": True})
+
     @router.post("/stripe/v1/billing_portal/sessions")
     async def create_portal(request: Request) -> Response:
         emulator.requests.append(("POST", "/v1/billing_portal/sessions"))

@@ -108,3 +108,18 @@ def send_status(status: str, count: int = 1) -> None:
 def pronunciation_score(score: float, kind: str = "word") -> None:
     """A pronunciation score on 0..100 (clamped); ``kind`` (word, phoneme, utterance) is a property."""
     _emit({"PronunciationScore": ("None", min(max(score, 0.0), 100.0))}, properties={"kind": kind})
+
+
+# The output guard's reasons (espaluz.llm.guard.REASONS, repeated here so ops imports nothing of llm).
+GUARD_REASONS = frozenset(
+    {"canary", "prompt_leak", "role_switch", "credentials", "link", "personal_data", "abuse", "language"}
+)
+
+
+def guard_fired(reason: str) -> None:
+    """The output guard rejected a provider's answer. ``reason`` is what ``check_output`` returned
+    (``"role_switch:reply"``) or its bare reason; the reason becomes the ``reason`` dimension (one of
+    ``GUARD_REASONS``, others ``other``) and the field a property. Never pass the rejected text."""
+    code, _, where = reason.partition(":")
+    name = code if code in GUARD_REASONS else "other"
+    _emit({"GuardFired": ("Count", 1)}, {"reason": name}, {"field": where[:40]} if where else None)

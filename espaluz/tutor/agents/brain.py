@@ -32,13 +32,21 @@ What a caller must know:
   ["recent"]``, a list of the last turns' texts, is used as conversation history when the orchestrator
   keeps it).
 - The learner's text reaches the providers only inside data delimiters (:mod:`espaluz.llm.guard`).
+- Topics (the classifier's, or the caller's ``topic``) are ids of closed sets (:mod:`.topics`); anything
+  else is ``general``. The explanation cache, shared by every learner with the same profile, is written
+  only with answers a provider made from a topic id alone (no learner words), and never in a turn where
+  injection is suspected (this text or the last two in ``state.extra["recent"]``, disguised forms
+  included: :func:`suspicious`) or where a provider's answer was refused.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import random
+import re
 import threading
+import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
@@ -50,8 +58,8 @@ from espaluz.llm.guard import looks_like_injection
 from espaluz.llm.types import Deadline
 from espaluz.spanish.drills import drill_by_id
 from espaluz.tutor import phrasebook
-from espaluz.tutor.agents import conversation, culture, exercises, grammar, grammar_notes, intent
-from espaluz.tutor.agents.base import AgentResult, M, Profile, Source
+from espaluz.tutor.agents import conversation, culture, exercises, grammar, grammar_notes, intent, topics
+from espaluz.tutor.agents.base import AgentResult, M, Profile, Source, tainted
 from espaluz.tutor.commands.texts import KEYLESS_NOTE
 from espaluz.whatsapp.outgoing import Button
 
@@ -176,7 +184,7 @@ class TutorBrain:
         from espaluz.llm.cache import ExplanationCache
 
         cache = (
-            ExplanationCache(redis_client, settings.llm_cache_ttl_seconds)
+            ExplanationCache(redis_client, settings.llm_cache_ttl_seconds, topics.CACHEABLE)
             if redis_client is not None
             else None
         )
@@ -260,9 +268,15 @@ class TutorBrain:
             usages += classified.usages
             failures += classified.failures
             intent_name, topic = classified.output.intent, classified.output.topic
-        suspected = looks_like_injection(text)
+        topic = topics.checked(intent_name, topic)  # a caller's topic is kept state: checked again
+        suspected = suspicious(text)
         if suspected:
             logger.info("possible prompt injection from learner %s", learner.id)
+        # Shared (cached) answers are never made in a turn that may carry an injection: hinted in this
+        # text or the last turns (an attack split over messages), or a provider's answer refused already.
+        shareable = not (suspected or _recent_suspected(state) or tainted(failures))
+        if speculative is not None:
+            shareable = shareable and not _refused(speculative.values())
 
         if speculative is not None and intent_name not in CONVERSATION_INTENTS:
             self._keep_late(learner.id, wamid, speculative.values())
@@ -273,7 +287,7 @@ class TutorBrain:
             answer = self._conversation(learner.id, intent_name, profile, text, deadline, started, wamid)
             wants_key = True
         else:
-            answer, wants_key = self._route(intent_name, topic, profile, text, deadline, rng)
+            answer, wants_key = self._route(intent_name, topic, profile, text, deadline, rng, shareable)
         answer.usages[:0] = usages
         answer.failures[:0] = failures
         answer.injection_suspected = suspected
@@ -308,6 +322,7 @@ class TutorBrain:
         text: str,
         deadline: Deadline,
         rng: random.Random,
+        shareable: bool = True,
     ) -> tuple[BrainAnswer, bool]:
         """The answer of a grammar, culture or exercise route, and whether the learner should read the
         key note when it came from the engine (not when the engine's answer is complete: an authored
@@ -318,7 +333,17 @@ class TutorBrain:
             note = grammar_notes.find_topic(topic if topic != "general" else "", question)
             label = note.id if note is not None else topic
             # The providers read the whole text: "Dame otro ejemplo, por favor: ..." is the request.
-            g = grammar.explain(self.llm, profile, label, text, deadline, self.cache, follow=follow, rng=rng)
+            g = grammar.explain(
+                self.llm,
+                profile,
+                label,
+                text,
+                deadline,
+                self.cache,
+                follow=follow,
+                rng=rng,
+                shareable=shareable,
+            )
             buttons: tuple[Button, ...]
             if g.source != "engine":
                 buttons = FOLLOW_UP
@@ -330,7 +355,7 @@ class TutorBrain:
             answer.topic = label or "general"
             return answer, note is None
         if intent_name == "culture_question":
-            c = culture.guide(self.llm, profile, topic, text, deadline, self.cache)
+            c = culture.guide(self.llm, profile, topic, text, deadline, self.cache, shareable=shareable)
             # The table has one note per country: follow-ups would only repeat it.
             more: tuple[Button, ...] = FOLLOW_UP if c.source != "engine" else ()
             return _answer(_culture_text(c.output), route, intent_name, c, more), True
@@ -481,6 +506,43 @@ def _answer(
 ) -> BrainAnswer:
     return BrainAnswer(
         text, route, intent_name, result.source, buttons, list(result.usages), list(result.failures)
+    )
+
+
+_LEET = str.maketrans("0134579@$!|", "oieastgasil")
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+
+
+def suspicious(text: str) -> bool:
+    """``looks_like_injection`` on the text and on its disguised forms: invisible characters (zero-width
+    spaces, joiners) removed, leetspeak read as letters ("1gn0r3" -> "ignore"), runs of base64 decoded,
+    and letters spaced out ("i g n o r e"). A hint only (it decides whether a turn may feed the shared
+    cache, and the log line); the defence does not depend on it."""
+    plain = "".join(c for c in unicodedata.normalize("NFKC", text) if unicodedata.category(c) != "Cf")
+    forms = [plain, plain.translate(_LEET), re.sub(r"(?<=\w) (?=\w\b)", "", plain)]
+    for run in _BASE64_RUN.findall(plain)[:5]:
+        try:
+            forms.append(
+                base64.b64decode(run + "=" * (-len(run) % 4), validate=False).decode("utf-8", "ignore")
+            )
+        except ValueError:
+            continue
+    return any(looks_like_injection(form) for form in forms)
+
+
+def _recent_suspected(state: ConversationState) -> bool:
+    """Whether one of the learner's last two messages (``state.extra["recent"]``) reads like injection."""
+    recent = state.extra.get("recent")
+    if not isinstance(recent, list):
+        return False
+    return any(suspicious(str(item)) for item in recent[-2:])
+
+
+def _refused(futures: Iterable[Future[AgentResult[Any]]]) -> bool:
+    """Whether a finished speculative call of this turn had a provider answer refused."""
+    return any(
+        f.done() and not f.cancelled() and f.exception() is None and tainted(f.result().failures)
+        for f in futures
     )
 
 

@@ -16,7 +16,14 @@ from pydantic import BaseModel, Field
 
 from espaluz.llm.guard import as_data
 from espaluz.text import fold
-from espaluz.tutor.agents.base import MAX_INPUT_CHARS, AgentResult, Profile, ask_or_fallback
+from espaluz.tutor.agents.base import (
+    MAX_INPUT_CHARS,
+    AgentResult,
+    Profile,
+    ask_or_fallback,
+    shareable_result,
+)
+from espaluz.tutor.agents.topics import CULTURE_REGIONS, checked
 
 if TYPE_CHECKING:
     from espaluz.llm.cache import ExplanationCache
@@ -212,21 +219,47 @@ def guide(
     question: str,
     deadline: Deadline,
     cache: ExplanationCache | None = None,
+    *,
+    shareable: bool = True,
 ) -> AgentResult[CultureNote]:
-    """A culture note on ``topic`` for the learner's country (cached per topic, level, dialect)."""
+    """A culture note on ``topic`` (an id of :data:`.topics.CULTURE_TOPICS`; anything else is treated as
+    ``general``) for the learner's country, or for the region the topic names.
+
+    Shared path (as in ``grammar.explain``): with a cache that accepts the topic, ``shareable`` and a
+    question that names no other country than the one the note is about, the note is the cached one or
+    one a provider writes from the topic id and the country table alone (no learner words in that
+    request), cached unless the guard rejected an answer on the way. Otherwise the learner's question
+    (inside the data delimiters) is asked about and the note is not cached."""
+    topic = checked("culture_question", topic)
+    asked = country_in(question)
+    region = CULTURE_REGIONS.get(topic)
+    keyed = COUNTRIES[region] if region is not None else country_for(profile.dialect)
     key = ("culture", topic, profile.level, profile.dialect, profile.native_language)
-    if cache is not None and topic and topic != "general":
+    shared = (
+        cache is not None
+        and shareable
+        and cache.allows("culture", topic)
+        and (asked is None or asked.code == keyed.code)
+    )
+    if cache is not None and shared:
         hit = cache.get(CultureNote, *key)
         if hit is not None:
             return AgentResult(hit, "cache")
-    country = country_in(question) or country_for(profile.dialect)
+    country = keyed if shared else (asked or keyed)
+    if shared:
+        user = (
+            f"{country_context(country)}\nTopic: {topic}. Write the note for any learner with this profile "
+            "(no learner message: this note is shared)."
+        )
+    else:
+        asked_text = as_data(question[:MAX_INPUT_CHARS])
+        user = f"{country_context(country)}\nTopic: {topic}. The learner asked:\n{asked_text}"
     result = ask_or_fallback(
         llm,
         agent="culture",
         system=SYSTEM,
         profile=profile,
-        user=f"{country_context(country)}\nTopic: {topic}. The learner asked:\n"
-        f"{as_data(question[:MAX_INPUT_CHARS])}",
+        user=user,
         model=CultureNote,
         order=("claude", "groq"),
         deadline=deadline,
@@ -235,6 +268,6 @@ def guide(
         spanish=("note",),
         max_tokens=350,
     )
-    if cache is not None and result.source in ("groq", "claude") and topic and topic != "general":
-        cache.put(result.output, *key)
+    if cache is not None and shared and shareable_result(result):
+        cache.put(result.output.model_copy(update={"topic": topic}), *key)
     return result

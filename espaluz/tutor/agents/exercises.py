@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from espaluz.llm.guard import as_data
 from espaluz.spanish.drills import LEVELS, SKILLS, Drill, make_drill
 from espaluz.tutor.agents.base import MAX_INPUT_CHARS, AgentResult, Profile, ask_or_fallback
+from espaluz.tutor.agents.topics import checked
 
 if TYPE_CHECKING:
     import random
@@ -59,7 +60,9 @@ def drill_exercise(drill: Drill) -> Exercise:
 def open_exercise(
     llm: LLM, profile: Profile, skill: str, request: str, deadline: Deadline, rng: random.Random
 ) -> AgentResult[Exercise]:
-    """An open exercise from Groq; an engine drill when Groq is missing or fails."""
+    """An open exercise from Groq; an engine drill when Groq is missing or fails. ``skill`` is named
+    outside the data delimiters, so anything but an id of :data:`.topics.EXERCISE_TOPICS` is ``general``."""
+    skill = checked("exercise_request", skill)
     result = ask_or_fallback(
         llm,
         agent="exercise",

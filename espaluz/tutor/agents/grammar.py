@@ -16,7 +16,15 @@ from pydantic import BaseModel, Field
 from espaluz.llm.guard import as_data
 from espaluz.spanish.review import review, sentence_spans
 from espaluz.tutor.agents import grammar_notes
-from espaluz.tutor.agents.base import MAX_INPUT_CHARS, AgentResult, Profile, ask_or_fallback, clipped
+from espaluz.tutor.agents.base import (
+    MAX_INPUT_CHARS,
+    AgentResult,
+    Profile,
+    ask_or_fallback,
+    clipped,
+    shareable_result,
+)
+from espaluz.tutor.agents.topics import checked
 
 if TYPE_CHECKING:
     from espaluz.llm.cache import ExplanationCache
@@ -131,25 +139,43 @@ def explain(
     *,
     follow: grammar_notes.FollowUp | None = None,
     rng: random.Random | None = None,
+    shareable: bool = True,
 ) -> AgentResult[GrammarNote]:
-    """An explanation of ``topic`` (the learner's ``question`` gives the angle). Served from the cache
-    when a provider already explained this topic at this level, dialect and language, except for a
-    follow-up (``follow``: another example, a longer explanation), which wants something new. The
-    engine's answer is the authored note (:func:`authored_note`)."""
+    """An explanation of ``topic`` (an id of :data:`.topics.GRAMMAR_TOPICS`; anything else is treated
+    as ``general``).
+
+    Shared path: with a cache, a topic the cache accepts, no follow-up and ``shareable`` (the caller
+    saw no sign of injection in the turn), the answer is the cached one, or one a provider writes from
+    the topic id alone (the learner's words are not in that request, so nothing of them, personal data
+    or instructions, can end up in an entry served to other learners); it is cached unless the guard
+    rejected an answer on the way. Otherwise the learner's ``question`` (inside the data delimiters)
+    gives the angle and the answer is not cached. A follow-up (``follow``: another example, a longer
+    explanation) always wants something new. The engine's answer is the authored note
+    (:func:`authored_note`)."""
+    topic = checked("grammar_question", topic)
     key = ("grammar", topic, profile.level, profile.dialect, profile.native_language)
-    if follow is not None:
-        cache = None
-    if cache is not None and topic and topic != "general":
+    shared = cache is not None and follow is None and shareable and cache.allows("grammar", topic)
+    if cache is not None and shared:
         hit = cache.get(GrammarNote, *key)
         if hit is not None:
             return AgentResult(hit, "cache")
+    if shared:
+        user = (
+            f"Explain the grammar point '{topic}' in general, for any learner with this profile "
+            "(no learner message: this explanation is shared)."
+        )
+    elif topic != "general":
+        user = (
+            f"Explain the grammar point '{topic}'. The learner asked:\n{as_data(question[:MAX_INPUT_CHARS])}"
+        )
+    else:
+        user = f"Answer the learner's grammar question:\n{as_data(question[:MAX_INPUT_CHARS])}"
     result = ask_or_fallback(
         llm,
         agent="grammar",
         system=SYSTEM,
         profile=profile,
-        user=f"Explain the grammar point '{topic}'. The learner asked:\n"
-        f"{as_data(question[:MAX_INPUT_CHARS])}",
+        user=user,
         model=GrammarNote,
         order=("groq",),
         deadline=deadline,
@@ -157,8 +183,8 @@ def explain(
         shown=("explanation", "examples", "correction"),
         spanish=("examples",),
     )
-    if cache is not None and result.source in ("groq", "claude") and topic and topic != "general":
-        cache.put(result.output, *key)
+    if cache is not None and shared and shareable_result(result):
+        cache.put(result.output.model_copy(update={"topic": topic}), *key)
     return result
 
 

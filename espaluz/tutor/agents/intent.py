@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from espaluz.llm.guard import as_data
 from espaluz.text import fold
 from espaluz.tutor.agents import grammar_notes
 from espaluz.tutor.agents.base import MAX_INPUT_CHARS, AgentResult, Profile, ask_or_fallback
+from espaluz.tutor.agents.topics import CULTURE_TOPICS, EXERCISE_TOPICS, GRAMMAR_TOPICS, checked, listed
 
 if TYPE_CHECKING:
     from espaluz.llm.chain import LLM
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 Intent = Literal["conversation", "grammar_question", "culture_question", "exercise_request", "other"]
 
-SYSTEM = """
+SYSTEM = f"""
 You are the intent classifier of Espaluz, a Spanish tutor on WhatsApp. Read the learner's message and
 classify what the learner wants:
 - "conversation": chatting, telling something, practising free conversation;
@@ -32,16 +33,28 @@ classify what the learner wants:
 - "culture_question": asking about countries, customs, food, slang, festivals of the Spanish-speaking world;
 - "exercise_request": asking for an exercise, a drill, a quiz or practice;
 - "other": anything else (including requests unrelated to learning Spanish).
-"topic" is a short snake_case label of the subject in English (for example "ser_estar", "preterite",
-"mexican_food", "greetings"); "general" when there is none.
-Answer with one JSON object: {"intent": ..., "topic": ..., "confidence": number between 0 and 1}.
+"topic" must be exactly one id of the list for the intent, or "general" when none fits:
+- grammar_question: {listed(GRAMMAR_TOPICS)};
+- culture_question: {listed(CULTURE_TOPICS)};
+- exercise_request: {listed(EXERCISE_TOPICS)};
+- conversation and other: general.
+Answer with one JSON object: {{"intent": ..., "topic": ..., "confidence": number between 0 and 1}}.
 """
 
 
 class IntentOutput(BaseModel):
+    """The classifier's answer. ``topic`` is always an id of the intent's closed set
+    (:func:`.topics.checked`): whatever else a model (steered by the learner's text) writes there
+    becomes ``"general"``, so it can neither reach a prompt nor key the shared explanation cache."""
+
     intent: Intent
-    topic: str = Field("general", max_length=60, pattern=r"^[A-Za-z0-9_\- ]*$")
+    topic: str = "general"
     confidence: float = Field(0.5, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _closed_topic(self) -> IntentOutput:
+        self.topic = checked(self.intent, self.topic)
+        return self
 
 
 # The heuristic works on folded text (espaluz.text.fold: lower case, no accents, ``ñ`` kept).

@@ -50,7 +50,7 @@ from espaluz.tutor.commands import profile as profiles
 from espaluz.tutor.commands import progress as progresses
 from espaluz.tutor.commands.result import CommandResult
 from espaluz.tutor.commands.texts import fold, tr
-from espaluz.tutor.state import ConversationState, StateStore
+from espaluz.tutor.state import ConversationState
 from espaluz.whatsapp.outgoing import Button, Reply
 
 if TYPE_CHECKING:
@@ -166,21 +166,23 @@ class CommandCenter:
         return self._onboarding(learner, text, reply_id, said, state)
 
     def erase(self, learner_id: UUID) -> bool:
-        """Delete the learner (the row cascades to every table), their conversation state and, on the
-        local stack, their dead letters. Call it after the goodbye of a confirmed deletion
-        (``CommandResult.delete_learner``) has been sent."""
+        """Erase the learner everywhere (``espaluz.tutor.erasure``: the rows, their Redis keys, voice notes,
+        dead letters, Stripe customer); True if the learner existed. Call it after the goodbye of a
+        confirmed deletion (``CommandResult.delete_learner``) has been sent. The report (counts per store,
+        or why a store was not reached) is logged."""
+        from espaluz.tutor import erasure
+
+        stores = erasure.Stores()
+        try:
+            from espaluz.config import get_settings
+
+            stores = erasure.stores_from_settings(get_settings(), self.redis)
+        except Exception as exc:  # settings incomplete (a bare test center): Postgres and Redis still go
+            logger.warning("erasure without the deployment's stores", extra={"error": type(exc).__name__})
+        stores.redis = self.redis
+        stores.local_queue = self.local_queue
         with self.pool.connection() as conn:
-            identity = conn.execute(
-                "SELECT wa_id, bsuid FROM learners WHERE id = %s", (learner_id,)
-            ).fetchone()
-            existed = profiles.erase(conn, learner_id)
-        if self.redis is not None:
-            self.redis.delete(StateStore.key(learner_id))
-            if self.local_queue is not None:
-                wa_id, bsuid = identity if identity else (None, None)
-                privacy.erase_dead_letters(self.redis, self.local_queue, learner_id, wa_id, bsuid)
-        logger.info("learner erased", extra={"learner_id": str(learner_id), "existed": existed})
-        return existed
+            return erasure.erase_learner(conn, learner_id, stores).existed
 
     # --- commands ------------------------------------------------------------------------------------
 

@@ -9,8 +9,8 @@ confirm: an irreversible step needs the button.
 The export gathers everything stored about the learner and nothing about anybody else: every query is
 filtered by the learner's id (and the memory export is ``espaluz.memory.store.export_learner``).
 
-Erasure also reaches the local queue's dead letters (``erase_dead_letters``): they hold the learner's
-messages and phone number for days (the retention), longer than anything else left after the row goes.
+The erasure itself (rows, Redis keys, voice notes, dead letters, the Stripe customer) is
+``espaluz.tutor.erasure.erase_learner``, run by ``CommandCenter.erase`` after the goodbye is sent.
 """
 
 from __future__ import annotations
@@ -52,17 +52,21 @@ def ask_confirmation(learner: Learner, state: ConversationState, now: datetime) 
     text = tr(
         lang,
         "🗑️ *Borrar mis datos*\n\n"
-        "Voy a borrar *todo* lo que Espaluz guarda de ti: tu perfil y nivel, tus mensajes con el tutor, "
-        "tus ejercicios y tu progreso, lo que recuerdo de ti, tus datos de plan y el uso de la IA. "
+        "Voy a borrar *todo* lo que Espaluz guarda de ti: tu perfil y nivel, tus mensajes con el tutor "
+        "y tus notas de voz, tus ejercicios y tu progreso, lo que recuerdo de ti, tus datos de plan "
+        "(también tu ficha de cliente en Stripe) y el uso de la IA. "
         "No se puede deshacer.\n\nEl botón vale 10 minutos.",
-        "This deletes everything Espaluz stores about you (profile, messages, exercises, progress, "
-        "memories, plan data, AI usage). It cannot be undone. The button is valid for 10 minutes.",
+        "This deletes everything Espaluz stores about you (profile, messages, voice notes, exercises, "
+        "progress, memories, plan data including your customer record at Stripe, AI usage). It cannot be "
+        "undone. The button is valid for 10 minutes.",
     )
     if learner.plan_status in PAID:
         text += "\n\n" + tr(
             lang,
-            "⚠️ Tienes una suscripción activa: cancélala antes (escribe *plan*), o Stripe seguirá cobrando.",
-            "You have an active subscription: cancel it first (write *plan*), or Stripe keeps charging.",
+            "⚠️ Tienes una suscripción activa: al borrar tus datos también la cancelo, al momento y sin "
+            "más cobros.",
+            "You have an active subscription: deleting your data also cancels it, at once, with no further "
+            "charges.",
         )
     return Reply(
         text,
@@ -123,37 +127,15 @@ def erase_dead_letters(
     wa_id: str | None,
     bsuid: str | None,
     *,
-    now: float | None = None,
+    learner_key: str | None = None,
 ) -> int:
-    """Delete the learner's dead letters from local queue ``queue_name``; returns how many.
+    """Delete the learner's dead letters from local queue ``queue_name``; returns how many. Kept for
+    callers of this name: the one implementation is ``espaluz.tutor.erasure.erase_local_dead_letters``
+    (which the whole erasure, ``erasure.erase_learner``, uses)."""
+    from espaluz.tutor.erasure import Identity, erase_local_dead_letters
 
-    A dead letter is the learner's when its message group is: their messages are grouped by the learner
-    key (an HMAC of the WhatsApp identity, which this side cannot recompute without the app secret and
-    which changes when a BSUID arrives), their notices by that key or by the learner id. So the groups are
-    found from the envelopes: a group whose envelope names the learner's wa_id or BSUID (or parent
-    BSUID), or is a notice for the learner id, or whose id is the learner id; then every dead letter of
-    those groups goes, an unreadable body included."""
-    from espaluz.queue.local import LocalFifoQueue
-
-    queue = LocalFifoQueue(client, queue_name)
-    entries = queue.dead_letters(now=now)
-    groups = {str(learner_id)}
-    for entry in entries:
-        try:
-            envelope = json.loads(entry.get("body", ""))
-        except ValueError:
-            continue
-        if not isinstance(envelope, dict):
-            continue
-        update = envelope.get("update")
-        noticed = isinstance(update, dict) and update.get("learner_id") == str(learner_id)
-        if (
-            noticed
-            or (wa_id and envelope.get("wa_id") == wa_id)
-            or (bsuid and bsuid in (envelope.get("bsuid"), envelope.get("parent_bsuid")))
-        ):
-            groups.add(entry.get("group", ""))
-    return queue.delete_dead_letters([e["id"] for e in entries if e.get("group") in groups])
+    identity = Identity(learner_id, wa_id=wa_id, bsuid=bsuid, learner_key=learner_key)
+    return erase_local_dead_letters(client, queue_name, identity)
 
 
 def _rows(conn: psycopg.Connection[Any], sql: str, learner_id: UUID) -> list[dict[str, Any]]:
