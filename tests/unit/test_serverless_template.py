@@ -211,8 +211,14 @@ def test_tutor_may_shorten_a_failed_messages_visibility_on_the_inbound_queue_onl
         for s in role_statements(template, "TutorRole")
         if "sqs:ChangeMessageVisibility" in as_list(s["Action"])
     ]
-    assert len(granted) == 1
-    assert as_list(granted[0]["Resource"]) == [{"Fn::GetAtt": ["InboundQueue", "Arn"]}]
+    # The inbound queue (batch.py), and its dead-letter queue: erasure receives it and makes the other
+    # learners' messages visible again (espaluz/tutor/erasure.py). Nothing else.
+    assert sorted(str(as_list(s["Resource"])) for s in granted) == sorted(
+        [
+            str([{"Fn::GetAtt": ["InboundQueue", "Arn"]}]),
+            str([{"Fn::GetAtt": ["InboundDeadLetterQueue", "Arn"]}]),
+        ]
+    )
 
 
 def test_inbound_queue_is_fifo_with_a_fifo_dead_letter_queue(template: Template) -> None:
@@ -409,8 +415,11 @@ def test_iam_is_least_privilege(template: Template) -> None:
         for s in role_statements(template, role_id)
         if any(a.startswith("s3:") for a in as_list(s["Action"]))
     ]
-    assert [r for r, _ in s3] == ["TutorRole"]
-    assert set(s3[0][1]["Action"]) == {"s3:GetObject", "s3:PutObject"}
+    assert {r for r, _ in s3} == {"TutorRole"}
+    objects = [s for _, s in s3 if "s3:GetObject" in as_list(s["Action"])]
+    assert set(objects[0]["Action"]) == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}  # erasure deletes
+    listing = [s for _, s in s3 if "s3:ListBucket" in as_list(s["Action"])]
+    assert listing[0]["Condition"] == {"StringLike": {"s3:prefix": ["voice/*"]}}  # only the voice notes
 
 
 # Offered for new Aurora PostgreSQL clusters as of December 2026 (infra/cloudformation/README.md, Engine
