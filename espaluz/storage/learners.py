@@ -115,11 +115,19 @@ def upsert(
         row = cur.fetchone()
         if row is None:
             cur.execute(
+                # created_at on this process's clock too: the offers' first session is measured from it
                 f"""INSERT INTO learners (wa_id, bsuid, display_name, business_phone_number_id,
-                                          last_inbound_at)
-                    VALUES (%s, %s, %s, %s, %s)
+                                          last_inbound_at, created_at)
+                    VALUES (%s, %s, %s, %s, %s, %s)
                     RETURNING {_COLUMNS}""",  # noqa: S608
-                (identity.wa_id, identity.bsuid, identity.name, phone_number_id, inbound_at),
+                (
+                    identity.wa_id,
+                    identity.bsuid,
+                    identity.name,
+                    phone_number_id,
+                    inbound_at,
+                    datetime.now(UTC),
+                ),
             )
             created = cur.fetchone()
             assert created is not None
