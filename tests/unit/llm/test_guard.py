@@ -29,6 +29,7 @@ from espaluz.llm.guard import (
     reason_code,
 )
 from espaluz.ops import metrics
+from tests.unit.test_ops_metrics import emf  # noqa: F401 (the fixture)
 
 SYSTEM = "You are Espaluz, a Spanish tutor. Explain grammar briefly at the learner's level.\n\n" + DATA_RULES
 HOSTS = product_hosts("https://espaluz.app/billing")
@@ -245,21 +246,7 @@ def test_check_output_is_fast_on_a_long_answer() -> None:
 # --- the metric ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def emf(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
-    monkeypatch.setenv("ESPALUZ_METRICS", "1")
-    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "tutor")
-    monkeypatch.delenv("POWERTOOLS_METRICS_NAMESPACE", raising=False)
-    monkeypatch.delenv("POWERTOOLS_DEV", raising=False)
-    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
-
-    def lines() -> list[dict[str, Any]]:
-        return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
-
-    return lines
-
-
-def test_guard_fired_metric_has_a_bounded_reason_dimension(emf: Any) -> None:
+def test_guard_fired_metric_has_a_bounded_reason_dimension(emf: Any) -> None:  # noqa: F811 (the fixture)
     """Failure covered: a free-form reason (or the answer's text) minting a new billed dimension."""
     metrics.guard_fired("role_switch:reply")
     metrics.guard_fired("canary")
