@@ -8,6 +8,12 @@
   importante que*), *ojalá*, and the conjunctions that always take the subjunctive (*para que*,
   *sin que*, *antes de que*, *a menos que*, *en caso de que*, *con tal de que*). A trigger in a
   past or conditional tense (*quería que*, *me gustaría que*) asks for the imperfect subjunctive.
+- ``subjunctive`` (doubt and denial): *dudo que es* → *sea* (not after *no dudo*), a negated belief
+  *no creo/no pienso/no me parece que tiene* → *tenga* (not in questions: *¿no crees que es caro?*; never
+  the plain *creo que tiene*), *no es verdad/cierto/claro que*, *no estoy seguro de que*.
+- ``subjunctive`` (feelings with *de que* and *da*): *me alegro de que estás* → *estés*, *estoy contento de
+  que*, *tengo miedo de que*, *me da miedo/pena que*, *¡qué pena que no puedes!* → *puedas*. A doubt or
+  feeling in the past also corrects a past indicative (*me alegré de que vinieron* → *vinieran*).
 - ``subjunctive`` (time): the future after *cuando*, *hasta que*, *en cuanto*, *después de que*,
   *tan pronto como* for a future event (*cuando llegaré* → *cuando llegue*). The present
   indicative stays (*cuando llego a casa, como*: a habit).
@@ -50,6 +56,24 @@ _IMPERSONAL = frozenset(
         "conveniente útil justo injusto triste fácil difícil"
     )
 )
+# Doubt: "dudo que es" → "sea" (never after "no": "no dudo que es verdad" is right). "duda" and "dudas"
+# are left out: they are nouns too ("la duda que tengo").
+_DOUBT_PRESENT = frozenset(words("dudo dudamos dudan dudáis"))
+_DOUBT_PAST = frozenset(words("dudaba dudábamos dudaban dudé dudó dudaron dudaría"))
+# Belief, only when negated: "no creo que tiene" → "tenga"; "creo que tiene" is right.
+_BELIEF_PRESENT = frozenset(words("creo crees cree creemos creen pienso piensas piensa pensamos piensan"))
+_BELIEF_PAST = frozenset(words("creía creíamos creían pensaba pensábamos pensaban creí pensé"))
+# "no es verdad que", "no está claro que": a denied fact.
+_FACT_WORDS = frozenset(words("verdad cierto claro seguro evidente obvio"))
+# Feelings with "de que": "me alegro de que", "tengo miedo de que", "estoy contento de que".
+_ALEGRAR_PRESENT = frozenset(words("alegro alegras alegra alegramos alegran"))
+_ALEGRAR_PAST = frozenset(words("alegré alegraste alegró alegramos alegraron alegraba alegrábamos"))
+_GLAD_ADJ = frozenset(words("contento contenta contentos contentas feliz felices orgulloso orgullosa"))
+_FEAR_NOUNS = frozenset(words("miedo"))
+_DA_FEELING = frozenset(words("miedo pena rabia vergüenza lástima igual"))
+# "¡Qué pena que no puedes!" → "puedas". Not "qué bien que" / "qué suerte que": "¡qué bien que cocinas!" (how
+# well you cook) and "¡qué suerte que tienes!" (what luck you have) are right with the indicative.
+_QUE_EXCLAMATION = frozenset(words("pena lástima"))
 _SER_PRESENT = frozenset(words("es será sea"))
 _SER_PAST = frozenset(words("era fue sería fuera"))
 # Verbs that introduce an indirect question with si / cuando (no sé si..., pregúntale cuando...).
@@ -57,6 +81,8 @@ _INDIRECT_VERBS = words(
     "saber preguntar ver decir dudar importar depender recordar olvidar entender explicar mirar pensar "
     "averiguar comprobar imaginar"
 )
+# Words that open an indirect question too: "no tengo claro si podría", "no estoy seguro si vendría".
+_INDIRECT_WORDS = frozenset(words("claro seguro segura seguros seguras idea duda dudas pregunta cuestión"))
 _ENCLITICS = ("me", "te", "le", "les", "nos", "lo", "la", "se")
 _SUBJECT_WORDS: dict[str, tuple[str, ...]] = {
     **SUBJECTS,
@@ -101,11 +127,12 @@ def _is_indirect_verb(word: str) -> bool:
 
 
 def _indirect_before(c: Scan, i: int, reach: int = 4) -> bool:
-    """A verb of knowing/asking (or *de*, *no se*) shortly before token i in the same clause."""
+    """A verb of knowing/asking, a word like *claro* or *idea* (or *de* right before) shortly before
+    token i in the same clause."""
     m = i - 1
     while m >= 0 and c.joined(m) and i - m <= reach:
         w = c.low(m)
-        if _is_indirect_verb(w) or (m == i - 1 and w == "de"):
+        if _is_indirect_verb(w) or w in _INDIRECT_WORDS or (m == i - 1 and w == "de"):
             return True
         m -= 1
     return False
@@ -125,6 +152,14 @@ def _verb_slot(c: Scan, k: int) -> tuple[int, tuple[str, ...]] | None:
             persons = _SUBJECT_WORDS[w]
             k += 1
         elif w in _DETERMINERS and nxt and not persons and noun_info(nxt) and not readings(nxt):
+            info = noun_info(nxt)
+            persons = ("3p",) if info and info.plural else ("3s",)
+            k += 2
+        elif w in _DETERMINERS and w in CLITICS and nxt and noun_info(nxt) and not persons:
+            # "que las ayudas lleguen", "que las cosas cambian": article + noun (noun and verb form) when a
+            # verb follows; otherwise it may be clitic + verb ("que la llamas"): do not guess.
+            if not (c.joined(k + 1) and readings(c.low(k + 2))):
+                return None
             info = noun_info(nxt)
             persons = ("3p",) if info and info.plural else ("3s",)
             k += 2
@@ -203,6 +238,9 @@ def _subjunctive_fix(
     elif kind == "feeling":
         why = f"'{t}' expresses a feeling, which takes the {m_en}: '{new}'."
         why_es = f"'{t}' expresa un sentimiento, que lleva {m_es}: '{new}'."
+    elif kind == "doubt":
+        why = f"'{t}' expresses doubt or denies a fact, which takes the {m_en}: '{new}'."
+        why_es = f"'{t}' expresa duda o niega un hecho, y eso lleva {m_es}: '{new}'."
     elif kind == "judgement":
         why = f"'{t}' is a value judgement, which takes the {m_en}: '{new}'."
         why_es = f"'{t}' es una valoración, que lleva {m_es}: '{new}'."
@@ -218,6 +256,7 @@ def _subjunctive_fix(
 _INDICATIVE = frozenset({PRESENT})
 _INDICATIVE_OR_FUTURE = frozenset({PRESENT, FUTURE})
 _FUTURE_ONLY = frozenset({FUTURE})
+_PAST_INDICATIVE = frozenset({PRESENT, "indicative.imperfect", "indicative.preterite"})
 
 
 def _joined_back(c: Scan, i: int, n: int) -> list[str]:
@@ -230,10 +269,70 @@ def _joined_back(c: Scan, i: int, n: int) -> list[str]:
     return out
 
 
+def _in_question(c: Scan, i: int) -> bool:
+    """Token i is in a question: an opening ¿ before it, or its sentence ends with ?."""
+    if c.in_question(i):
+        return True
+    rest = c.text[c.toks[i].end :]
+    ends = [p for p in (rest.find(ch) for ch in ".!?") if p >= 0]
+    return bool(ends) and rest[min(ends)] == "?"
+
+
+def _doubt_or_feeling(c: Scan, i: int, back: list[str]) -> tuple[int, str, str, frozenset[str]] | None:
+    """Doubt, denial and feelings built with 'de que'. A trigger in the past also corrects a past
+    indicative (*dudaba que podía* → *pudiera*, *me alegré de que vinieron* → *vinieran*)."""
+    found = _doubt_or_feeling_trigger(c, i, back)
+    if found is not None and found[2] == SUBJ_PAST:
+        return found[0], found[1], SUBJ_PAST, _PAST_INDICATIVE
+    return found
+
+
+def _doubt_or_feeling_trigger(
+    c: Scan, i: int, back: list[str]
+) -> tuple[int, str, str, frozenset[str]] | None:
+    p1, p2, p3, p4 = back[0], back[1], back[2], back[3]
+    if p1 in _DOUBT_PRESENT | _DOUBT_PAST and p2 != "no":
+        return i - 1, "doubt", SUBJ_PAST if p1 in _DOUBT_PAST else SUBJ_PRESENT, _INDICATIVE
+    if p1 in _BELIEF_PRESENT | _BELIEF_PAST and p2 == "no" and not _in_question(c, i):
+        return i - 2, "doubt", SUBJ_PAST if p1 in _BELIEF_PAST else SUBJ_PRESENT, _INDICATIVE
+    if p1 == "parece" and p2 in CLITICS and p3 == "no" and not _in_question(c, i):
+        return i - 3, "doubt", SUBJ_PRESENT, _INDICATIVE
+    if p1 in _FACT_WORDS and p2 in ("es", "está") and p3 == "no" and not _in_question(c, i):
+        return i - 3, "doubt", SUBJ_PRESENT, _INDICATIVE
+    if p1 == "de":
+        if p2 in _ALEGRAR_PRESENT | _ALEGRAR_PAST and p3 in CLITICS:
+            return (
+                i - 3,
+                "feeling",
+                SUBJ_PAST if p2 in _ALEGRAR_PAST - {"alegramos"} else SUBJ_PRESENT,
+                _INDICATIVE,
+            )
+        if p2 in _GLAD_ADJ and p3 in _SER_OR_ESTAR:
+            return i - 3, "feeling", SUBJ_PRESENT, _INDICATIVE
+        if p2 in _FEAR_NOUNS and p3 in _TENER_PRESENT:
+            return i - 3, "feeling", SUBJ_PRESENT, _INDICATIVE
+        if p2 == "hora" and p3 in ("es", "era"):  # "ya es hora de que te vayas"
+            return i - 3, "judgement", SUBJ_PAST if p3 == "era" else SUBJ_PRESENT, _INDICATIVE
+        if p2 in ("seguro", "segura", "seguros", "seguras") and p3 in _SER_OR_ESTAR and p4 == "no":
+            return i - 4, "doubt", SUBJ_PRESENT, _INDICATIVE
+    if p1 in _DA_FEELING and p2 == "da" and p3 in CLITICS:
+        return i - 3, "feeling", SUBJ_PRESENT, _INDICATIVE
+    if p1 in _QUE_EXCLAMATION and p2 == "qué":
+        return i - 2, "judgement", SUBJ_PRESENT, _INDICATIVE
+    return None
+
+
+_SER_OR_ESTAR = frozenset(words("estoy estás está estamos están soy eres es somos son"))
+_TENER_PRESENT = frozenset(words("tengo tienes tiene tenemos tienen"))
+
+
 def _que_trigger(c: Scan, i: int) -> tuple[int, str, str, frozenset[str]] | None:
     """What governs ``que`` at token i: (first token of the trigger, kind, mood, tenses to fix)."""
-    back = [*_joined_back(c, i, 3), "", "", ""]
+    back = [*_joined_back(c, i, 4), "", "", "", ""]
     p1, p2, p3 = back[0], back[1], back[2]
+    extra = _doubt_or_feeling(c, i, back)
+    if extra is not None:
+        return extra
     if p1 == "para":
         return i - 1, "conjunction", _main_clause_tense(c, i - 1), _INDICATIVE_OR_FUTURE
     if p1 == "sin":
@@ -272,7 +371,8 @@ def _que_trigger(c: Scan, i: int) -> tuple[int, str, str, frozenset[str]] | None
     if ser not in _SER_PRESENT and ser not in _SER_PAST:
         return None
     before = c.low(k - 1) if k > 0 and c.joined(k - 1) else ""
-    if before in SUBJECTS or (before and noun_info(before)) or (before and c.toks[k - 1].text[:1].isupper()):
+    name = before and before not in _BEFORE_VERB and c.toks[k - 1].text[:1].isupper()  # "No es..." is no name
+    if before in SUBJECTS or (before and noun_info(before)) or name:
         return None  # "Ella es mejor que yo", "la casa es mejor que...": a comparison
     return k, "judgement", SUBJ_PAST if ser in _SER_PAST else SUBJ_PRESENT, _INDICATIVE
     return None

@@ -1,13 +1,25 @@
-"""Grammatical gender of frequent nouns, and gender-variable adjectives (written for espaluz).
+"""Grammatical gender and number of Spanish nouns and adjectives, for the agreement rules.
 
-The lists favour the nouns learners actually write, with the classic exceptions: *el día, el mapa,
-el problema, el idioma, el tema, el sofá; la mano, la foto, la moto, la radio, la flor, la
-ciudad*; feminine nouns with a stressed initial *a-/ha-* that take *el/un* in the singular (*el
-agua fría, las aguas*). Nouns of either gender (*el/la estudiante*) or whose gender varies by
-region or meaning (*el/la mar, el/la radio* in the Americas, *el/la azúcar*, *el/la internet*) are
-marked ``mf`` and never corrected.
+Where the data come from, in order:
 
-Use :func:`noun_info` and :func:`adjective_info`; both are cached and build their tables once.
+1. The one lexicon (:mod:`espaluz.spanish.lexicon`, ``of_pos("noun")`` and ``of_pos("adj")``): gender
+   ``m``/``f``/``mf``, the plural column (``=`` invariant: *el lunes / los lunes*; ``-`` no plural) and the
+   adjective's feminine. Only the nouns whose gender changes the meaning (``_MEANING_BY_GENDER``: *el/la
+   capital, orden, final, frente*...) are forced to ``mf`` whatever the data say.
+2. Only when a caller asks (``noun_info(word, guess=True)``): the gender guessed from a reliable ending
+   (:func:`guess_noun`): *-ción, -sión, -dad, -tad, -tud, -umbre, -eza, -ez, -itis* feminine; *-aje*,
+   non-agent *-or*, Greek *-grama/-ema/-oma* masculine, with the exceptions written down (*la flor, la
+   labor, la crema, la broma, la cama, la forma, la llama, la rama, la norma, la pluma*...). A guessed
+   :class:`NounInfo` has ``guessed=True``; the agreement rule then only corrects a determiner directly
+   before the noun.
+
+Feminine nouns with a stressed initial *a-/ha-* (``stressed_a``) take *el/un* in the singular (*el agua fría,
+un hacha, las aguas, esta agua*). Gender ``mf`` (*el/la estudiante*, or a gender that changes the meaning:
+*el/la capital, el/la orden, el/la frente*) is never corrected by any rule.
+
+:func:`noun_info` without ``guess`` only answers for known nouns: several rules (subject–verb, gustar,
+accents) use it to ask "is this word a noun?", and a guess there would make them skip real verbs.
+Both tables are built once (cached) from the lexicon, in a few milliseconds.
 """
 
 from __future__ import annotations
@@ -15,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+from espaluz.spanish import lexicon
 from espaluz.spanish.orthography import (
     place_accent,
     stressed_syllable,
@@ -22,78 +35,37 @@ from espaluz.spanish.orthography import (
     strip_accents,
     syllabify,
 )
+from espaluz.spanish.verb_index import readings
 
-_MASCULINE = """
-    año día mes momento tiempo hombre niño chico amigo hermano hijo padre abuelo tío primo novio esposo
-    marido señor doctor profesor maestro médico jefe vecino compañero trabajo problema tema idioma sistema
-    programa mapa clima planeta sofá papá bebé libro coche carro auto autobús tren avión barco camión
-    camino viaje país mundo pueblo barrio lugar sitio hotel restaurante bar café hospital banco parque
-    museo cine teatro mercado supermercado aeropuerto centro edificio piso apartamento cuarto baño
-    dormitorio salón jardín techo suelo árbol río mar lago monte cielo sol viento fuego aire
-    perro gato pájaro pez caballo animal dinero precio euro dólar peso regalo juego partido equipo
-    deporte fútbol nombre apellido número teléfono móvil celular ordenador computador correo mensaje
-    correo periódico artículo cuento poema examen curso colegio instituto estudio ejercicio error
-    ejemplo verbo sustantivo adjetivo diccionario lápiz bolígrafo papel cuaderno escritorio
-    desayuno almuerzo cena postre pan queso jamón pollo pescado arroz huevo vino agua_no té zumo jugo
-    refresco helado chocolate azúcar_no tomate plátano limón vaso plato cuchillo tenedor
-    corazón cuerpo brazo pie pelo ojo dedo diente estómago cuello hombro labio
-    vestido pantalón zapato sombrero abrigo traje bolso reloj anillo color
-    lunes martes miércoles jueves viernes sábado domingo verano invierno otoño fin
-    principio final amor odio miedo sueño hambre_no frío calor dolor éxito fracaso gusto placer
-    consejo favor permiso derecho deber horario proyecto plan objetivo resultado cambio
-    idioma español inglés francés alemán chino árabe italiano portugués
-    día_no corazón dinero mes tráfico ruido silencio espacio paisaje mensaje viaje garaje
-    lenguaje personaje pasaje equipaje champú menú
-    país pueblo continente océano desierto bosque campo
-    hermano sobrino nieto suegro cuñado padrino
-    documento pasaporte billete boleto asiento vuelo
-    """
-
-_FEMININE = """
-    casa ciudad calle plaza playa montaña isla tierra luna estrella lluvia nieve noche tarde mañana
-    semana hora vida muerte gente familia madre mamá hermana hija abuela tía prima novia esposa mujer
-    señora doctora profesora maestra médica jefa vecina compañera amiga chica niña
-    mano foto moto radio_no flor piel sal leche carne fruta verdura comida bebida cerveza sopa ensalada
-    tortilla pizza paella naranja manzana fresa patata papa_no mesa silla cama puerta ventana cocina
-    habitación oficina escuela universidad clase biblioteca tienda farmacia iglesia estación
-    empresa fábrica casa pared llave lámpara televisión computadora música canción película novela
-    revista carta palabra frase pregunta respuesta lengua lección tarea nota idea razón verdad mentira
-    cabeza cara boca nariz oreja espalda pierna rodilla garganta sangre salud enfermedad fiebre gripe
-    ropa camisa camiseta falda chaqueta corbata bufanda bota
-    primavera vez fiesta boda reunión cita visita vacaciones
-    luz paz guerra libertad amistad felicidad tristeza alegría suerte ayuda compra venta cuenta
-    moneda tarjeta página historia cultura costumbre política economía ciencia
-    opinión información educación situación conversación decisión solución relación
-    explicación dirección profesión nación región religión población generación
-    crisis tesis parte_no frente_no orden_no clase noticia
-    calle avenida carretera autopista frontera
-    mañana tarde noche madrugada semana quincena
-    bicicleta maleta mochila cartera
-    computadora impresora pantalla
-    vaca oveja cabra gallina
-    """
-
-# Feminine nouns with stressed initial a-/ha-: el/un in the singular (el agua fría).
-_STRESSED_A = "agua águila alma arma aula área hambre hacha haba ala arpa ave hada asma ancla"
-
-# Either gender, or gender that varies by region/meaning: never corrected.
-_EITHER = """
-    estudiante turista artista periodista dentista cantante joven policía presidente
-    mar azúcar internet radio sartén calor arte cometa capital orden frente cura corte parte papa
-    coma cólera modelo testigo colega pianista guía atleta representante gerente paciente cliente
-    """
+# Nouns whose gender changes the meaning (el/la capital, el/la orden, el/la final...) or varies by region
+# (el/la mar, el/la azúcar, el/la internet): always ``mf``, never corrected, whatever the data say.
+_MEANING_BY_GENDER = frozenset(
+    {"capital", "orden", "final", "frente", "cometa", "corte", "cura", "parte", "papa", "coma", "cólera",
+     "radio", "mar", "azúcar", "internet", "arte", "pendiente", "margen", "terminal", "vocal", "moral",
+     "lente", "génesis", "guía", "policía", "guardia", "editorial", "doblez"}
+)  # fmt: skip
 
 _IRREGULAR_PLURAL = {"carácter": "caracteres", "régimen": "regímenes", "espécimen": "especímenes"}
+
+# Feminine nouns that start with a stressed a-/ha- but keep la/una (letters, and nouns of female persons).
+_STRESSED_A_KEEP_LA = frozenset({"a", "hache", "árabe", "árbitra", "ácrata"})
 
 
 @dataclass(frozen=True)
 class NounInfo:
-    """What agreement needs to know about a noun form."""
+    """What agreement needs to know about a noun form.
+
+    ``gender`` is ``m``, ``f`` or ``mf`` (either: never corrected). ``invariant``: the singular and plural
+    coincide (*el lunes / los lunes*), so the number is unknown from the form. ``guessed``: the gender comes
+    from the ending (:func:`guess_noun`), not from the lexicon.
+    """
 
     lemma: str
-    gender: str  # "m", "f" or "mf" (either: never corrected)
+    gender: str
     plural: bool
     stressed_a: bool
+    invariant: bool = False
+    guessed: bool = False
 
 
 def plural_of(noun: str) -> str:
@@ -113,90 +85,244 @@ def plural_of(noun: str) -> str:
     return place_accent(strip_accents(noun) + "es", pos)
 
 
-def _clean_list(text: str) -> list[str]:
-    return [w for w in text.split() if not w.endswith("_no")]
+def starts_with_stressed_a(noun: str) -> bool:
+    """True for a feminine noun that takes *el/un* in the singular: *agua, hacha, águila, aula, hambre*."""
+    bare = strip_accents(noun)
+    if noun in _STRESSED_A_KEEP_LA or not (bare.startswith("a") or bare.startswith("ha")):
+        return False
+    return stressed_syllable(noun) == 0
+
+
+_PLURALS: dict[str, str] = {}  # lemma -> plural, filled with the noun table
+
+
+def noun_plural(lemma: str) -> str:
+    """The plural of a noun lemma: the lexicon's (irregular ones too), else :func:`plural_of`."""
+    _noun_table()
+    return _PLURALS.get(lemma) or plural_of(lemma)
+
+
+def _add_noun(table: dict[str, NounInfo], lemma: str, gender: str, plural: str, *, plural_form: bool) -> None:
+    """Add a lemma (or, with ``plural_form``, its plural: ``=`` invariant, ``-`` none, empty regular).
+
+    A word already in the table is kept: the caller adds the lexicon first, and all singulars before any
+    plural, so that a plural never hides a singular.
+    """
+    sa = gender == "f" and starts_with_stressed_a(lemma)
+    invariant = plural == "=" or (plural in ("", "-") and plural_of(lemma) == lemma)  # el tenis / los tenis
+    if not plural_form:
+        table.setdefault(lemma, NounInfo(lemma, gender, False, sa, invariant=invariant))
+    elif not invariant and plural != "-":
+        form = plural or plural_of(lemma)
+        known = table.get(form)
+        if known is not None and known.plural and known.gender != gender:
+            table[form] = NounInfo(known.lemma, "mf", True, False)  # cruces: el cruce / la cruz
+        table.setdefault(form, NounInfo(lemma, gender, True, sa))
+        _PLURALS.setdefault(lemma, form)
 
 
 @cache
 def _noun_table() -> dict[str, NounInfo]:
+    rows = [
+        (e.lemma, "mf" if e.lemma in _MEANING_BY_GENDER else e.gender, e.plural)
+        for e in lexicon.of_pos("noun")
+        if " " not in e.lemma
+    ]
     table: dict[str, NounInfo] = {}
-    stressed_a = set(_STRESSED_A.split())
-    groups = (
-        (_clean_list(_MASCULINE), "m"),
-        (_clean_list(_FEMININE), "f"),
-        (sorted(stressed_a), "f"),
-        (_clean_list(_EITHER), "mf"),
-    )
-    for words, gender in groups:
-        for w in words:
-            sa = w in stressed_a
-            table[w] = NounInfo(w, gender, False, sa)
-            pl = plural_of(w)
-            if pl != w:
-                table.setdefault(pl, NounInfo(w, gender, True, sa))
-            else:
-                table[w] = NounInfo(w, "mf" if gender == "mf" else gender, False, sa)
-    # invariant plurals (lunes, crisis): number unknown from the form alone
+    for plural_form in (False, True):
+        for lemma, gender, plural in rows:
+            _add_noun(table, lemma, gender, plural, plural_form=plural_form)
     return table
 
 
-def noun_info(word: str) -> NounInfo | None:
-    """Gender/number of a lower-case noun form, or ``None`` if not in the lexicon."""
-    return _noun_table().get(word)
+def noun_info(word: str, *, guess: bool = False) -> NounInfo | None:
+    """Gender/number of a lower-case noun form; ``None`` if unknown.
+
+    With ``guess=True`` an unknown word gets the gender its ending implies (:func:`guess_noun`), marked
+    ``guessed``. Without it only lexicon nouns answer (other rules ask "is this a noun?" and must not be
+    fooled by a guess).
+    """
+    info = _noun_table().get(word)
+    if info is None and guess:
+        return guess_noun(word)
+    return info
 
 
 def is_invariant(word: str) -> bool:
     """True for nouns whose singular and plural coincide (*el lunes / los lunes*)."""
     info = noun_info(word)
-    return info is not None and plural_of(info.lemma) == info.lemma
+    return info is not None and info.invariant
 
 
-_ADJ_O = """
-    nuevo viejo blanco negro rojo amarillo morado pequeño bonito feo barato largo corto ancho
-    estrecho moderno antiguo limpio sucio lleno vacío frío delicioso famoso perfecto precioso hermoso
-    simpático antipático divertido aburrido cansado contento ocupado enfermo rico bueno malo guapo
-    gordo flaco delgado alto bajo tranquilo nervioso preocupado enojado enfadado cómodo caro sabroso
-    mexicano americano italiano argentino colombiano chileno peruano cubano ruso chino
-    oscuro claro mismo propio próximo último primero segundo tercero cierto seguro
+def other_gender(lemma: str) -> str | None:
+    """The lemma of the same noun in the other gender, when the lexicon has it (*profesor* → *profesora*).
+
+    A learner writing *la profesor* may mean *la profesora*: with such pairs the article is not corrected.
     """
-_ADJ_E = "grande verde importante interesante inteligente alegre triste caliente fuerte pobre libre"
-_ADJ_CONS = "azul gris feliz difícil fácil útil joven mejor peor marrón"
-_ADJ_NATIONALITY = {
-    "español": "española",
-    "inglés": "inglesa",
-    "francés": "francesa",
-    "alemán": "alemana",
-    "japonés": "japonesa",
-    "portugués": "portuguesa",
-}
-# Adjectives also used as adverbs after a verb (habla alto, cuesta caro): never checked.
-ADVERBIAL = frozenset({"alto", "bajo", "claro", "caro", "barato", "rápido", "lento", "fuerte", "mismo"})
+    info = noun_info(lemma)
+    if info is None or info.gender == "mf":
+        return None
+    if info.gender == "m":
+        candidates = [lemma[:-1] + "a"] if lemma[-1:] in "oe" else []
+        candidates += [strip_accents(lemma) + "a"] if lemma[-1:] in "rsnl" else []
+    else:
+        candidates = [lemma[:-1] + "o", lemma[:-1] + "e", lemma[:-1]] if lemma.endswith("a") else []
+        candidates += [place_accent(lemma[:-2], stressed_vowel_index(lemma))] if lemma.endswith("esa") else []
+    for cand in candidates:
+        other = noun_info(cand)
+        if other is not None and other.lemma == cand and other.gender not in ("mf", info.gender):
+            return cand
+    return None
+
+
+# --- Gender from the ending, for nouns the lexicon does not know ----------------------------------
+# (ending, gender) pairs, longest first; only endings that hold for nearly every noun.
+_FEMININE_ENDINGS = ("ción", "sión", "dad", "tad", "tud", "umbre", "eza", "itis")
+_MASCULINE_ENDINGS = ("aje", "grama", "orama", "ema", "oma", "or")
+# Written-down exceptions: nouns with those endings that are feminine (or not nouns to guess at all).
+_ENDING_EXCEPTIONS: dict[str, str] = {
+    # -or feminine
+    "flor": "f", "labor": "f", "coliflor": "f", "sor": "f", "liflor": "f",
+    # -ma feminine (not Greek): la cama, la forma, la llama...
+    "cama": "f", "forma": "f", "llama": "f", "rama": "f", "norma": "f", "crema": "f", "pluma": "f",
+    "yema": "f", "flema": "f", "diadema": "f", "quema": "f", "apotema": "f", "estratagema": "f",
+    "broma": "f", "goma": "f", "paloma": "f", "maroma": "f", "carcoma": "f", "loma": "f", "redoma": "f",
+    "grama": "f", "toma": "f", "doma": "f", "gema": "f",
+    # -ez / -eza / -umbre masculine
+    "ajedrez": "m", "jerez": "m", "pez": "m", "alumbre": "m", "cabeza": "f",
+    # either gender or meaning-dependent
+    "juez": "mf", "doblez": "mf", "coma": "mf", "pijama": "mf",
+}  # fmt: skip
+# Adjectives in -or (comparatives): never guessed as nouns (la mayor parte, la mejor idea).
+_OR_ADJECTIVES = frozenset(
+    {
+        "mayor",
+        "menor",
+        "mejor",
+        "peor",
+        "superior",
+        "inferior",
+        "interior",
+        "exterior",
+        "anterior",
+        "posterior",
+    }
+)
+
+
+def ending_gender(lemma: str) -> str | None:
+    """The gender a singular's ending implies (``m``/``f``/``mf``), or None where it says nothing reliable.
+
+    Looks at the written-down exceptions first (*la flor*, *la crema*, *el ajedrez*); knows nothing of the
+    lexicon (use :func:`noun_info` for a word's real gender).
+    """
+    if lemma in _ENDING_EXCEPTIONS:
+        return _ENDING_EXCEPTIONS[lemma]
+    if lemma in _OR_ADJECTIVES or len(lemma) < 4:
+        return None
+    if lemma.endswith(_FEMININE_ENDINGS) or (lemma.endswith("ez") and len(lemma) >= 6):
+        return "f"
+    if lemma.endswith("or"):
+        # agent nouns (el/la conductora, el/la directora) have a feminine form: not guessed
+        return None if lemma.endswith(("dor", "tor", "sor")) else "m"
+    if lemma.endswith("grama") and len(lemma) >= 7:
+        return "m"
+    if lemma.endswith(("orama", "ema", "oma")) and len(lemma) >= 5:
+        return "m"
+    if lemma.endswith("aje"):
+        return "m"
+    return None
+
+
+def _plural_candidates(word: str) -> list[str]:
+    """Singulars a plural form could come from (*canciones* → *canción*, *viajes* → *viaje*)."""
+    out: list[str] = []
+    if word.endswith("iones"):
+        out.append(word[:-5] + "ión")
+    elif word.endswith("es"):
+        out.append(word[:-2])  # verdades → verdad, colores → color
+    if word.endswith("s"):
+        out.append(word[:-1])  # viajes → viaje, bellezas → belleza
+    return out
+
+
+@cache
+def guess_noun(word: str) -> NounInfo | None:
+    """The gender of an unknown noun from its ending, marked ``guessed`` (``None`` when unsure).
+
+    Words the lexicon knows, verb forms and adjectives are never guessed: *la mayor parte*, *cuesta
+    caro*, *colores* as an adjective... The guess is for determiners only (*un canción* → *una*).
+    """
+    if not word.isalpha() or word != word.lower() or word in _noun_table() or readings(word):
+        return None
+    if adjective_info(word) is not None:
+        return None
+    g = ending_gender(word)
+    if g is not None:
+        if g == "mf":
+            return NounInfo(word, g, False, False, guessed=True)
+        invariant = word.endswith("itis")
+        return NounInfo(word, g, False, False, invariant=invariant, guessed=True)
+    for lemma in _plural_candidates(word):
+        g = ending_gender(lemma)
+        if g is None or g == "mf" or lemma in _OR_ADJECTIVES or adjective_info(lemma) is not None:
+            continue
+        if plural_of(lemma) == word and not readings(lemma):
+            return NounInfo(lemma, g, True, False, guessed=True)
+    return None
+
+
+def guess_reason(info: NounInfo) -> tuple[str, str]:
+    """Why a noun has its gender by its ending, in English and Spanish (*nouns in -ción are feminine*).
+
+    Empty strings when the ending says nothing, or when the noun is an exception to it (*la flor*).
+    """
+    lemma = info.lemma
+    ending = next((e for e in (*_FEMININE_ENDINGS, *_MASCULINE_ENDINGS, "ez") if lemma.endswith(e)), "")
+    if not ending or lemma in _ENDING_EXCEPTIONS or ending_gender(lemma) != info.gender:
+        return "", ""  # la crema, la flor: the ending rule would mislead
+    if info.gender == "f":
+        return f"nouns in -{ending} are feminine", f"los sustantivos en -{ending} son femeninos"
+    return f"nouns in -{ending} are usually masculine", f"los sustantivos en -{ending} suelen ser masculinos"
+
+
+# Adjectives also used as adverbs (habla alto, cuesta caro, llega temprano, la casa solo tiene...), or in
+# prepositions (bajo la mesa, junto al río): never checked for agreement.
+ADVERBIAL = frozenset(
+    {"alto", "bajo", "claro", "caro", "barato", "rápido", "lento", "fuerte", "mismo", "temprano", "solo",
+     "medio", "junto", "justo", "derecho", "seguido", "recto", "salvo", "primero", "demasiado", "mucho",
+     "poco", "tanto", "limpio", "hondo", "duro", "firme", "bastante"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class AdjInfo:
+    """One adjective form: ``gender`` ``m``/``f``, or ``""`` when the adjective does not change for gender."""
+
     lemma: str
-    gender: str  # "m", "f", or "" (invariable in gender)
+    gender: str
     plural: bool
     forms: tuple[str, str, str, str]  # m.sg, f.sg, m.pl, f.pl
+
+
+def _add_adj(table: dict[str, AdjInfo], lemma: str, feminine: str) -> None:
+    if feminine in ("=", "", lemma):
+        pl = plural_of(lemma)
+        forms = (lemma, lemma, pl, pl)
+        table.setdefault(lemma, AdjInfo(lemma, "", False, forms))
+        table.setdefault(pl, AdjInfo(lemma, "", True, forms))
+        return
+    forms = (lemma, feminine, plural_of(lemma), plural_of(feminine))
+    for k, form in enumerate(forms):
+        table.setdefault(form, AdjInfo(lemma, "mf"[k % 2], k >= 2, forms))
 
 
 @cache
 def _adj_table() -> dict[str, AdjInfo]:
     table: dict[str, AdjInfo] = {}
-    for w in _ADJ_O.split():
-        forms = (w, w[:-1] + "a", w + "s", w[:-1] + "as")
-        for k, f in enumerate(forms):
-            table[f] = AdjInfo(w, "mf"[k % 2], k >= 2, forms)
-    for w in _ADJ_E.split() + _ADJ_CONS.split():
-        pl = plural_of(w)
-        forms = (w, w, pl, pl)
-        table[w] = AdjInfo(w, "", False, forms)
-        table[pl] = AdjInfo(w, "", True, forms)
-    for m, f in _ADJ_NATIONALITY.items():
-        forms = (m, f, plural_of(m), f + "s")
-        for k, form in enumerate(forms):
-            table[form] = AdjInfo(m, "mf"[k % 2], k >= 2, forms)
+    for e in lexicon.of_pos("adj"):
+        if " " not in e.lemma:
+            _add_adj(table, e.lemma, e.gender)
     return table
 
 

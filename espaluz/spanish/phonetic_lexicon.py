@@ -62,6 +62,51 @@ AVOID: frozenset[str] = frozenset(
     }
 )
 
+LOANWORDS: dict[str, str] = {
+    # written form (lower case, as :func:`espaluz.spanish.phonetics.g2p` cleans it) → Spanish respelling
+    "pizza": "pitsa",
+    "pizzas": "pitsas",
+    "pizzería": "pitsería",
+    "jazz": "yas",
+    "hobby": "jobi",
+    "hobbies": "jobis",
+    "hockey": "jóquei",
+    "hámster": "jámster",
+    "cappuccino": "capuchino",
+    "mozzarella": "motsarela",
+    "spaghetti": "espagueti",
+    "capuccino": "capuchino",
+    "wifi": "uifi",
+    "whisky": "uisqui",
+    "show": "chou",
+    "shows": "chous",
+    "sándwich": "sánduich",
+    "sandwich": "sánduich",
+    "software": "sófuer",
+    "hardware": "járduer",
+    "web": "ueb",
+    "whatsapp": "uátsap",
+    "email": "imeil",
+    "online": "onláin",
+    "parking": "párquin",
+    "camping": "cámpin",
+    "marketing": "márquetin",
+    "rugby": "rúgbi",
+    "sexy": "sexi",
+    "ballet": "balé",
+    "croissant": "cruasán",
+    "wáter": "báter",
+    "selfie": "sélfi",
+    "okay": "oquéi",
+    "ok": "oquéi",
+}
+"""Common loanwords read from a Spanish respelling (what speakers say), not from their foreign spelling.
+
+The respelling is ordinary Spanish orthography, so it goes through the same rules (and dialects) as any
+word: *pizza* → *pitsa* [pitsa] everywhere, *hobby* → *jobi* [xoβi]. Written for espaluz from common
+pronunciation; where usage varies (*whisky* [wiski] or [gwiski]) the commonest educated form is given.
+"""
+
 WORDS: tuple[str, ...] = tuple(dict.fromkeys((_VERY_COMMON + _COMMON + _LESS_COMMON).split()))
 """Every offerable word, most frequent first."""
 

@@ -13,6 +13,21 @@ phonemic transcription that :func:`minimal_pairs` compares. Diphthongs are writt
 Syllables are the orthographic ones (what a learner reads: *pe-rro*) and ``stress`` indexes them.
 Digits are spelled out first (``25`` → *veinticinco*). A word is transcribed in isolation, as if
 after a pause (word-initial *b d g* are stops).
+
+Spelling rules beyond the regular alphabet, as educated speakers say the words:
+
+- learned initial clusters drop their first consonant: *psicología* [si-], *pneumático* [ne-],
+  *mnemotecnia* [ne-], *pterodáctilo* [te-], *ctenóforo* [te-], *gnomo* [no-];
+- *sc*, *xc* before *e/i* (*escena*, *excelente*): one [s] under seseo, [sθ]/[ksθ] in Spain;
+- a doubled consonant letter in a loanword is one sound (*jazz*, *lobby*, *cappuccino*, *Mississippi*),
+  and so is *ck* (*rock*); *cc* (*acción*), *nn* (*innato*), *ll*, *rr* keep their Spanish values;
+- a final *-y* after a consonant is the vowel [i] (*lobby*, *rugby*);
+- *x* is [x] in *México*, *Oaxaca*, *Texas*, *Xalapa* and their derivatives, [s] word-initially
+  (*Xochimilco*) and before a consonant in Nahuatl names (*Mixcoac*, *Tlaxcala*, *Texcoco*), [ks]
+  elsewhere (*taxi*);
+- common loanwords (*pizza* [pitsa], *wifi*, *whisky*, *show*, *sándwich*, *software*...) are read from
+  their Spanish respelling in :data:`espaluz.spanish.phonetic_lexicon.LOANWORDS`; their syllables are the
+  respelling's when the written word would split differently (*hobby* → *jo-bi*).
 """
 
 from __future__ import annotations
@@ -25,12 +40,19 @@ from typing import Any, Literal, NamedTuple
 
 from espaluz.spanish.numbers import number_to_words
 from espaluz.spanish.orthography import STRONG, stressed_syllable, strip_accents, syllabify
+from espaluz.spanish.phonetic_lexicon import LOANWORDS
 
 Dialect = Literal["latam", "spain"]
 DIALECTS: tuple[str, ...] = ("latam", "spain")
 
 _VOWEL_LETTERS = frozenset("aeiouáéíóúü")
-_X_AS_JOTA = ("méxic", "mexic", "oaxac", "texas", "texan", "xalap", "xavier", "ximena", "ximénez")
+_X_AS_JOTA = ("méxic", "mexic", "oaxac", "oaxaq", "texas", "texan", "xalap", "xavier", "ximena", "ximénez")
+# Nahuatl place names whose x before a consonant is [s] (initial x is [s] anyway: Xochimilco).
+_X_AS_S = ("mixcoac", "tlaxcal", "texcoc", "taxqueñ")
+# Learned initial clusters whose first consonant is silent (psicología [si-]).
+_SILENT_INITIAL = ("ps", "pn", "pt", "mn", "ct", "gn")
+# Consonant letters that, doubled, stand for one sound (loanwords: jazz, hobby, cappuccino).
+_DOUBLED_AS_ONE = frozenset("bdfgkmpstz")
 _NASALS = frozenset({"m", "n", "ɲ", "ŋ"})
 _SPIRANT = {"b": "β", "d": "ð", "g": "ɣ"}
 _NON_LETTER = re.compile(r"[^a-zñáéíóúü0-9]")
@@ -112,8 +134,9 @@ def _letters_to_phones(word: str, dialect: str, lleismo: bool) -> list[str]:
     roles = _vowel_roles(word)
     phones: list[str] = []
     n = len(word)
-    i = 0
+    i = 1 if word.startswith(_SILENT_INITIAL) and n > 2 and word[2] in _VOWEL_LETTERS else 0
     x_as_jota = word.startswith(_X_AS_JOTA)
+    x_as_s = word.startswith(_X_AS_S)
     while i < n:
         c = word[i]
         nxt = word[i + 1] if i + 1 < n else ""
@@ -132,12 +155,20 @@ def _letters_to_phones(word: str, dialect: str, lleismo: bool) -> list[str]:
             i += 1
             continue
         step = 1
+        if c in _DOUBLED_AS_ONE and i > 0 and word[i - 1] == c:
+            i += 1
+            continue
         if c == "c":
-            if nxt == "h":
+            if nxt == "k":
+                pass  # "ck" in loanwords is one [k]: the k follows
+            elif nxt == "h":
                 phones.append("t͡ʃ")
                 step = 2
             elif nxt in "eiéí" and nxt:
-                phones.append(theta)
+                if theta == "s" and i > 0 and word[i - 1] in "sx":
+                    pass  # seseo: escena [esena], excelente [ekselente]
+                else:
+                    phones.append(theta)
             else:
                 phones.append("k")
         elif c == "l" and nxt == "l":
@@ -181,13 +212,13 @@ def _letters_to_phones(word: str, dialect: str, lleismo: bool) -> list[str]:
         elif c == "x":
             if x_as_jota:
                 phones.append("x")
-            elif i == 0:
+            elif i == 0 or (x_as_s and nxt and nxt not in _VOWEL_LETTERS):
                 phones.append("s")
             else:
                 phones.extend(("k", "s"))
         elif c == "y":
-            if n == 1:
-                phones.append("i")
+            if n == 1 or (i == n - 1 and word[i - 1] not in _VOWEL_LETTERS):
+                phones.append("i")  # "y", and a loanword's final -y after a consonant: lobby, rugby
             elif i > 0 and word[i - 1] in _VOWEL_LETTERS and (nxt == "" or nxt not in _VOWEL_LETTERS):
                 phones.append("i̯")
             else:
@@ -238,10 +269,12 @@ def g2p(word: str, dialect: str = "latam", *, lleismo: bool = False, narrow: boo
     syllables: list[str] = []
     stress = 0
     for w in words:
-        ph = _letters_to_phones(w, dialect, lleismo)
+        spoken = LOANWORDS.get(w, w)
+        ph = _letters_to_phones(spoken, dialect, lleismo)
         phones.extend(_narrow(ph) if narrow else ph)
-        stress = len(syllables) + stressed_syllable(w)
-        syllables.extend(syllabify(w))
+        stress = len(syllables) + stressed_syllable(spoken)
+        written, said = syllabify(w), syllabify(spoken)
+        syllables.extend(written if len(written) == len(said) else said)
     return Pronunciation(word=word, phones=tuple(phones), syllables=tuple(syllables), stress=stress)
 
 

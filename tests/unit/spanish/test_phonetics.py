@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from espaluz.spanish.numbers import number_to_words
-from espaluz.spanish.phonetics import contrast_message, g2p, minimal_pairs
+from espaluz.spanish.phonetic_lexicon import LOANWORDS
+from espaluz.spanish.phonetics import DIALECTS, contrast_message, g2p, minimal_pairs
 
 
 def phones(word: str, dialect: str = "latam", **kw: bool) -> str:
@@ -199,3 +200,21 @@ def test_contrast_message() -> None:
     msg = contrast_message("perro", "pero")
     assert msg == "You made a tap [ɾ]: that is *pero*; *perro* needs a trill [r]."
     assert contrast_message("perro", "gato") is None
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_every_loanword_transcribes_consistently(dialect: str) -> None:
+    """A respelled loanword still gives one phone per item and a stress index inside its syllables."""
+    for word in LOANWORDS:
+        p = g2p(word, dialect)
+        assert p.word == word
+        assert p.phones
+        assert all(p.phones)
+        assert 0 <= p.stress < len(p.syllables), word
+
+
+def test_respelling_rules_do_not_change_regular_words() -> None:
+    assert phones("estación") == "e s t a s j o n"
+    assert phones("estación", "spain") == "e s t a θ j o n"
+    assert phones("examen", "spain") == "e k s a m e n"
+    assert phones("psicólogo") == "s i k o l o ɣ o"
