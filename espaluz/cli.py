@@ -21,6 +21,8 @@ COMMANDS: dict[str, str] = {
     "conjugate": "espaluz.spanish.commands:conjugate",
     "g2p": "espaluz.spanish.commands:g2p",
     "check": "espaluz.spanish.commands:check",
+    "curriculum": "espaluz.curriculum.commands:curriculum",
+    "exercise": "espaluz.curriculum.commands:exercise",
     "billing": "espaluz.billing.commands:billing",
     "costs": "espaluz.llm.commands:costs",
     "report": "espaluz.tutor.report:report",

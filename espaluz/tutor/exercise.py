@@ -1,67 +1,51 @@
-"""Exercises inside a conversation: asking one at the learner's level and in their dialect, telling an
-answer from everything else, checking it with the Spanish engine, hints, and leaving.
+"""Exercises inside a conversation: asking the course's next one, telling an answer from everything else,
+checking it exactly, hints, leaving.
 
 Why this exists: the first tutor graded every message that followed ``practicar`` as an answer to the
 open drill ("Yo soy cansado" got "La forma correcta es *vivía*"), so a learner who wandered off was
 trapped in drills and their sentences went into progress, memory and reviews as wrong answers. Here a
-pending exercise captures only what looks like an answer to it (:func:`is_attempt`); everything else is
-answered for what it is by the rest of the tutor, and the exercise waits once and is then dropped with a
-word (:func:`waiting_note`). Only real attempts produce an :class:`Attempt`.
+pending exercise captures only what looks like an answer to it (:func:`is_attempt`, by exercise type);
+everything else is answered for what it is by the rest of the tutor, and the exercise waits once and is
+then dropped with a word (:func:`waiting_note`). Only real attempts produce an :class:`Attempt`.
 
-Exercises come from two sources, both at or below the learner's CEFR level: the engine's drill bank
-(fill-in sentences, :mod:`espaluz.spanish.drills`) and conjugation questions built from the conjugator
-with verbs and tenses chosen per level (:data:`LEVEL_TENSES`, :data:`LEVEL_VERBS`). Persons follow the
-dialect: *vosotros* only for Spain, *vos* instead of *tú* for Rioplatense learners.
+Exercises come from the course (:mod:`espaluz.curriculum`): the learner's unit, lessons of
+:data:`espaluz.curriculum.course.LESSON_SIZE` exercises of seven types mixing new items and FSRS reviews,
+checked by :mod:`espaluz.curriculum.answers`. A review of a past mistake (``memory.review``) opens a
+plain pending answer without a course exercise; :func:`check` grades those with the drill checker.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
-from espaluz.spanish.conjugation import PERSON_PRONOUNS, conjugate_table
-from espaluz.spanish.drills import LEVELS, AnswerCheck, Drill, all_drills, check_answer
+from espaluz.curriculum import answers
+from espaluz.curriculum.course import (
+    LESSON_SIZE,
+    CardStatus,
+    current_unit,
+    due_reviews,
+    next_exercise,
+    progress,
+)
+from espaluz.curriculum.exercises import Exercise
+from espaluz.curriculum.syllabus import load
+from espaluz.spanish.conjugation import PERSON_PRONOUNS
+from espaluz.spanish.drills import LEVELS, AnswerCheck, Drill, check_answer
 from espaluz.spanish.verb_index import readings
-from espaluz.tutor.commands.texts import fold, tr
+from espaluz.text import words as words_of
+from espaluz.tutor.commands.texts import fold, inline, tr
 from espaluz.tutor.state import ConversationState, PendingDrill
 from espaluz.tutor.turn import Attempt
-from espaluz.whatsapp.outgoing import Button
+from espaluz.whatsapp.outgoing import Button, ListRow, Reply
 
 P, PRET, IMPF, FUT = "indicative.present", "indicative.preterite", "indicative.imperfect", "indicative.future"
 COND, PERF, SUBJ = "conditional.present", "indicative.present_perfect", "subjunctive.present"
 SUBJ_IMPF, PLUP, IMP = "subjunctive.imperfect", "indicative.pluperfect", "imperative.affirmative"
 
-# Tenses a learner meets by level (from B2 on the present is left out: it is known by then).
-LEVEL_TENSES: dict[str, tuple[str, ...]] = {
-    "A1": (P,),
-    "A2": (P, PRET, IMPF, PERF),
-    "B1": (P, PRET, IMPF, PERF, FUT, COND, SUBJ),
-    "B2": (PRET, IMPF, FUT, COND, SUBJ, SUBJ_IMPF, PLUP),
-    "C1": (PRET, IMPF, FUT, COND, SUBJ, SUBJ_IMPF, PLUP),
-}
-_A1_VERBS = (
-    "ser", "estar", "tener", "ir", "hacer", "querer", "poder", "hablar", "comer", "vivir", "trabajar",
-    "estudiar", "beber", "escribir", "leer", "necesitar", "llegar", "abrir", "comprar", "cocinar",
-)  # fmt: skip
-_A2_VERBS = (
-    "dormir", "pedir", "jugar", "volver", "pensar", "empezar", "poner", "salir", "venir", "decir", "ver",
-    "dar", "saber", "conocer", "traer", "buscar", "pagar", "entender", "cerrar", "viajar",
-)  # fmt: skip
-_B1_VERBS = (
-    "conducir", "oír", "seguir", "sentir", "traducir", "construir", "caber", "valer", "mentir", "elegir",
-    "recordar", "resolver", "perder", "ofrecer", "mover", "contar", "preferir", "repetir",
-)  # fmt: skip
-_B2_VERBS = (
-    "satisfacer", "bendecir", "prever", "proponer", "mantener", "deducir", "advertir", "huir", "reír",
-    "sugerir", "convencer", "distinguir", "producir", "obtener", "atraer", "intervenir",
-)  # fmt: skip
-LEVEL_VERBS: dict[str, tuple[str, ...]] = {
-    "A1": _A1_VERBS,
-    "A2": _A1_VERBS + _A2_VERBS,
-    "B1": _A2_VERBS + _B1_VERBS,
-    "B2": _A2_VERBS + _B1_VERBS + _B2_VERBS,
-    "C1": _A2_VERBS + _B1_VERBS + _B2_VERBS,
-}
 TENSE_NAMES: dict[str, tuple[str, str]] = {
     P: ("presente", "present"),
     PRET: ("pretérito indefinido", "preterite"),
@@ -74,8 +58,6 @@ TENSE_NAMES: dict[str, tuple[str, str]] = {
     PLUP: ("pluscuamperfecto", "pluperfect"),
     IMP: ("imperativo", "imperative"),
 }
-BANK_SHARE = 0.5  # how often a fill-in sentence from the drill bank is asked instead of a bare conjugation
-
 # What a learner writes to leave an exercise (a command or the "leave" button also does). Not "stop" or
 # "parar": those stop reminders (espaluz.whatsapp.consent), as WhatsApp users expect.
 LEAVE_WORDS = frozenset(
@@ -100,6 +82,7 @@ _SPANISH_SMALL_TALK = frozenset(
 _PRONOUNS = frozenset({"yo", "tu", "vos", "el", "ella", "usted", "nosotros", "nosotras", "vosotros",
                        "vosotras", "ellos", "ellas", "ustedes"})  # fmt: skip
 ANSWER_PREFIX = "ans:"
+SENTENCE_TYPES = frozenset({"translation", "listening", "word_order"})  # answered with a whole sentence
 MAX_WAITS = 1  # messages answered for what they are while an exercise stays open; the next one drops it
 
 
@@ -112,81 +95,78 @@ class Checked:
     correct: bool
 
 
-def persons_for(dialect: str) -> tuple[str, ...]:
-    """The persons drilled in a dialect: *vosotros* only in Spain, *vos* for *tú* in the Río de la Plata."""
-    second = "vos" if dialect == "rioplatense" else "2s"
-    persons = ["1s", second, "3s", "1p", "3p"]
-    if dialect == "spain":
-        persons.insert(4, "2p")
-    return tuple(persons)
+@dataclass(frozen=True)
+class Course:
+    """What the next exercise depends on besides the learner and the conversation: their skill cards
+    (the processor reads them; empty for a new learner or when the database is away), the time (for
+    due reviews), and whether the voice path is set up (only then is a speaking exercise asked)."""
+
+    skills: Mapping[str, CardStatus] = field(default_factory=dict)
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    voice: bool = False
 
 
-def forms_of(verb: str, tense: str, person: str) -> tuple[str, ...]:
-    """The accepted forms; *vos* takes the *tú* forms where it has none of its own (preterite...)."""
-    persons = conjugate_table(verb).forms.get(tense, {})
-    return tuple(persons.get(person) or (persons.get("2s", ()) if person == "vos" else ()))
+def lesson_of(state: ConversationState) -> dict[str, Any]:
+    """The lesson under way, kept with the conversation: its unit, the answers so far (``step``) and how
+    many were right, and how many exercises were asked (the types are taken in turn)."""
+    lesson = state.extra.get("lesson")
+    if not isinstance(lesson, dict):
+        lesson = {"unit": "", "step": 0, "right": 0, "asked": 0}
+        state.extra["lesson"] = lesson
+    lesson.setdefault("asked", 0)
+    return lesson
+
+
+def ask(state: ConversationState, level: str, language: str, rng: random.Random, course: Course) -> Exercise:
+    """Open the lesson's next exercise in ``state`` and return it (:func:`question_text` shows it). A
+    speaking exercise opens ``state.pending_pronunciation`` (the voice path grades it), the others
+    ``state.pending``."""
+    lesson = lesson_of(state)  # new items take the types in turn (skipped ones count; reviews do not)
+    ex, review = next_exercise(
+        load(), level, course.skills, lesson["asked"], rng, course.now, voice=course.voice
+    )
+    lesson["asked"] += 0 if review else 1
+    if ex.type == "speaking":
+        state.pending, state.pending_pronunciation = None, ex.say
+    else:
+        state.pending = PendingDrill(
+            verb=ex.verb, tense=ex.tense, person=ex.person, expected=list(ex.accepted),
+            prompt=ex.content or ex.instruction["es"], skill=ex.skill,
+            options=list(ex.options) if ex.type == "choice" else [],  # a word order's words are no options
+            exercise=ex.to_json(), review=review,
+        )  # fmt: skip
+    return ex
+
+
+def question_text(ex: Exercise, state: ConversationState, level: str, language: str, course: Course) -> str:
+    """The exercise as the learner reads it: the unit and step (and a word when a unit was just
+    completed), whether it is a review, the instruction and the content."""
+    syl = load()
+    lesson = lesson_of(state)
+    unit = syl.unit(ex.unit)
+    here = current_unit(syl, level, course.skills).unit
+    lines = []
+    done = lesson["unit"]  # an id no longer in the syllabus (data changed since) is simply forgotten
+    known = done in {u.unit for u in syl.units}
+    if known and done != here.unit and progress(syl, syl.unit(done), course.skills).done:
+        es = f"¡Unidad {done} completada! Empiezas la {here.unit}: *{here.title['es']}*."
+        lines.append("🔓 " + tr(language, es, f"Unit {done} done! Now unit {here.unit}: {here.title['en']}."))
+    lesson["unit"] = here.unit
+    title = unit.title["es"] if language == "es" else f"{unit.title['es']} ({unit.title['en']})"
+    step = f"{min(lesson['step'] + 1, LESSON_SIZE)}/{LESSON_SIZE}"
+    review = state.pending is not None and state.pending.review
+    lines.append(
+        f"📘 {unit.unit} · {title} · {step}"
+        + (" · 🔁 " + inline(language, "repaso", "review") if review else "")
+    )
+    lines.append(tr(language, ex.instruction["es"], ex.instruction["en"]))
+    if ex.content:
+        lines.append(ex.content)
+    return "\n\n".join(lines)
 
 
 def _level(level: str) -> str:
     return level if level in LEVELS else "A1"
-
-
-def bank_drills(level: str) -> list[Drill]:
-    """Drill-bank items at or below ``level``."""
-    upto = LEVELS[: LEVELS.index(_level(level)) + 1]
-    return [d for d in all_drills() if d.level in upto]
-
-
-def distinct_exercises(level: str, dialect: str = "latam") -> int:
-    """How many different exercises a learner at ``level`` can be asked (bank items + conjugations)."""
-    persons = persons_for(dialect)
-    conj = sum(
-        1
-        for verb in LEVEL_VERBS[_level(level)]
-        for tense in LEVEL_TENSES[_level(level)]
-        for person in persons
-        if forms_of(verb, tense, person)
-    )
-    return conj + len(bank_drills(level))
-
-
-def ask(state: ConversationState, level: str, dialect: str, language: str, rng: random.Random) -> str:
-    """Open a new exercise in ``state.pending`` and return its text (the question)."""
-    pool = bank_drills(level)
-    if pool and rng.random() < BANK_SHARE:
-        drill = rng.choice(pool)
-        skill = f"conjugation:{drill.tense}" if drill.tense else drill.skill
-        pending = PendingDrill(
-            verb=drill.verb, tense=drill.tense, person=drill.person, expected=list(drill.answers),
-            prompt=drill.prompt, drill_id=drill.id, skill=skill, options=list(drill.options),
-        )  # fmt: skip
-        if drill.options:
-            how = tr(language, "Elige la opción correcta:", "Choose the right option.")
-            if not _as_buttons(drill.options):  # more than WhatsApp's three buttons hold: listed
-                how += "\n" + " / ".join(f"*{o}*" for o in drill.options)
-        else:
-            how = tr(language, "Escribe la palabra que falta:", "Write the missing word.")
-        body = f"{shown(drill.prompt)}\n\n{how}"
-    else:
-        lv = _level(level)
-        while True:
-            verb, tense = rng.choice(LEVEL_VERBS[lv]), rng.choice(LEVEL_TENSES[lv])
-            person = rng.choice(persons_for(dialect))
-            forms = forms_of(verb, tense, person)
-            if forms:
-                break
-        es_tense, en_tense = TENSE_NAMES[tense]
-        pronoun = PERSON_PRONOUNS[person]
-        prompt = f"¿Cómo se conjuga *{verb}* en {es_tense} con *{pronoun}*?"
-        pending = PendingDrill(
-            verb=verb, tense=tense, person=person, expected=list(forms), prompt=prompt,
-            skill=f"conjugation:{tense}",
-        )  # fmt: skip
-        blank = f"_{pronoun.split('/')[0]}_ ____"
-        how = tr(language, f"Escribe la forma: {blank}", f"Conjugate {verb} ({en_tense}) for {pronoun}.")
-        body = f"{prompt}\n\n{how}"
-    state.pending = pending
-    return body
 
 
 def shown(prompt: str) -> str:
@@ -199,10 +179,23 @@ def _as_buttons(options: list[str] | tuple[str, ...]) -> bool:
     return 0 < len(options) <= 3 and all(len(o) <= 20 for o in options)
 
 
-def question_buttons(pending: PendingDrill, language: str) -> tuple[Button, ...]:
+def question_reply(text: str, pending: PendingDrill | None, language: str) -> Reply:
+    """The question with its interactive part: a choice's options as buttons (their ids carry the option)
+    or, when they do not fit buttons, as a WhatsApp list; otherwise a hint and a way out."""
+    options = pending.options if pending is not None else []
+    if options and not _as_buttons(options):
+        rows = tuple(ListRow(f"{ANSWER_PREFIX}{o}", o[:24]) for o in options[:10])
+        return Reply(text, rows=rows, list_button="Ver opciones" if language == "es" else "See options")
+    return Reply(text, buttons=question_buttons(pending, language))
+
+
+def question_buttons(pending: PendingDrill | None, language: str) -> tuple[Button, ...]:
     """Options of a choice exercise as buttons (their ids carry the option), else a hint and a way out."""
-    if _as_buttons(pending.options):
+    if pending is not None and _as_buttons(pending.options):
         return tuple(Button(f"{ANSWER_PREFIX}{o}", o) for o in pending.options)
+    if pending is None:  # a speaking exercise: the answer is a voice note
+        return (Button("practice", "Otro ejercicio" if language == "es" else "Another one"),
+                Button("leave", "Salir" if language == "es" else "Leave exercise"))  # fmt: skip
     return (
         Button("hint", "Pista" if language == "es" else "Hint"),
         Button("leave", "Salir" if language == "es" else "Leave exercise"),
@@ -238,6 +231,16 @@ def is_attempt(pending: PendingDrill, text: str, reply_id: str | None) -> bool:
     if reply_id:
         return reply_id.startswith(ANSWER_PREFIX)
     folded = fold(text)
+    kind = pending.exercise.get("type", "")
+    if kind in SENTENCE_TYPES:  # a sentence that shares half its words with an accepted answer
+        return _overlap(text, pending.expected) >= 0.5
+    if kind == "vocabulary" and pending.exercise.get("direction") == "to_en":  # an English word
+        return (
+            bool(folded)
+            and "?" not in text
+            and len(folded.split(" ")) <= 4
+            and folded not in _SPANISH_SMALL_TALK
+        )
     if not folded or "?" in text or not any(ch.isalpha() for ch in folded):
         return False
     words = folded.split(" ")
@@ -250,6 +253,13 @@ def is_attempt(pending: PendingDrill, text: str, reply_id: str | None) -> bool:
     if all(readings(w) for w in answer.split(" ")):
         return True  # forms of real verbs: a wrong answer, still an answer
     return len(words) == 1  # one unknown word in reply to a question: a guess
+
+
+def _overlap(text: str, accepted: list[str]) -> float:
+    """The largest share of an accepted answer's words that the message contains (accents aside)."""
+    said = set(words_of(text).split())
+    shares = [len(said & set(ws)) / len(ws) for ws in (words_of(a).split() for a in accepted) if ws]
+    return max(shares, default=0.0)
 
 
 def _near(a: str, b: str) -> bool:
@@ -265,9 +275,30 @@ def _near(a: str, b: str) -> bool:
     return prev[-1] <= (1 if len(b) <= 5 else 2)
 
 
-def check(pending: PendingDrill, answer: str, level: str, dialect: str, language: str) -> Checked:
-    """The engine's verdict on ``answer``, explained by what it knows (which person and tense the
-    learner's form is, the accent, the verb it belongs to)."""
+def check(
+    pending: PendingDrill, text: str, reply_id: str | None, level: str, dialect: str, language: str
+) -> Checked:
+    """The verdict on the learner's answer, explained: a course exercise by the course's checker (the
+    engine's corrections of their sentence, the person or tense of their form, the word's meaning), a
+    review of a past mistake by the drill checker."""
+    if pending.exercise:
+        ex = Exercise.from_json(pending.exercise)
+        given = (
+            reply_id[len(ANSWER_PREFIX) :]
+            if reply_id and reply_id.startswith(ANSWER_PREFIX)
+            else text.strip()
+        )
+        v = answers.check(ex, given, dialect)
+        verdict = {"right": "correct", "almost": "accent"}.get(v.verdict, "wrong")
+        if v.verdict == "right":
+            shown_answer = f" *{v.expected}*" if ex.type in SENTENCE_TYPES else ""
+            line = "✅ " + tr(language, f"¡Correcto!{shown_answer}", "Right!")
+        else:
+            mark = "✅" if v.verdict == "almost" else "❌"
+            line = f"{mark} " + tr(language, v.reason.get("es", ""), v.reason.get("en", ""))
+        attempt = Attempt(ex.skill, pending.prompt, "|".join(ex.accepted[:3]), given, verdict)
+        return Checked(attempt, line, v.correct)
+    answer = answer_of(text, reply_id)
     drill = Drill(
         id=pending.drill_id or f"conj:{pending.verb}:{pending.tense}:{pending.person}",
         skill=pending.skill or f"conjugation:{pending.tense}",
@@ -314,6 +345,13 @@ def hint(pending: PendingDrill, language: str) -> str:
                 f"Hint: the verb is {pending.verb}, with {pronoun}, in the {en_tense}; it starts with "
                 f"“{first}”.",
             )
+        if pending.exercise.get("type") in SENTENCE_TYPES:
+            words = pending.expected[0].split()
+            return "💡 " + tr(
+                language,
+                f"Pista: la frase empieza por *{words[0]}…* y tiene {len(words)} palabras.",
+                f"Hint: the sentence starts with “{words[0]}” and has {len(words)} words.",
+            )
         return "💡 " + tr(
             language,
             f"Pista: la respuesta empieza por *{first}…* y tiene {len(pending.expected[0])} letras.",
@@ -323,7 +361,7 @@ def hint(pending: PendingDrill, language: str) -> str:
 
 
 def reveal(pending: PendingDrill, language: str) -> str:
-    answers = ", ".join(f"*{e}*" for e in pending.expected)
+    answers = ", ".join(f"*{e}*" for e in pending.expected[:3])
     return "👉 " + tr(language, f"La respuesta es {answers}.", f"The answer is {answers.replace('*', '')}.")
 
 
@@ -366,3 +404,38 @@ def waiting_note(pending: PendingDrill, language: str) -> str:
         "He dejado el ejercicio para luego; escribe *practicar* cuando quieras.",
         "I put the exercise aside; write “practicar” whenever you want one.",
     )
+
+
+def unit_status(level: str, language: str, course: Course) -> str:
+    """The learner's unit: its goals, how much of it is learnt, and how many reviews are due."""
+    syl = load()
+    here = current_unit(syl, level, course.skills)
+    unit = here.unit
+    title = unit.title["es"] if language == "es" else f"{unit.title['es']} ({unit.title['en']})"
+    goals = "\n".join(f"• {inline(language, g['es'], g['en'])}" for g in unit.can_do)
+    due = len(due_reviews(syl, unit, course.skills, course.now))
+    figures = tr(
+        language,
+        f"Gramática: {len(here.points_done)}/{len(unit.grammar)} · Palabras: {here.words_done}/"
+        f"{here.words_needed} · Repasos pendientes: {due}",
+        f"Grammar: {len(here.points_done)}/{len(unit.grammar)} · Words: {here.words_done}/{here.words_needed}"
+        f" · Reviews due: {due}",
+    )
+    return f"📘 *{unit.unit} · {title}*\n{goals}\n{figures}"
+
+
+def lesson_summary(state: ConversationState, level: str, language: str, course: Course) -> str:
+    """The end of a lesson: how it went and where the learner stands in their unit; the next lesson
+    starts from step one."""
+    lesson = lesson_of(state)
+    right, done = lesson["right"], lesson["step"]
+    state.extra["lesson"] = {**lesson, "step": 0, "right": 0}
+    head = "🎉 " + tr(
+        language, f"¡Lección terminada! {right} de {done} bien.", f"Lesson done: {right} of {done} right."
+    )
+    tail = tr(
+        language,
+        "Escribe *practicar* para la siguiente lección, o *progreso* para ver tu avance.",
+        "Write “practicar” for the next lesson, or “progreso” to see your progress.",
+    )
+    return f"{head}\n\n{unit_status(level, language, course)}\n\n{tail}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING
 
+from espaluz.curriculum.course import LESSON_SIZE
 from espaluz.storage.learners import Learner
 from espaluz.tutor import exercise
 from espaluz.tutor.commands.profile import engine_dialect, explanation_language
@@ -55,11 +56,14 @@ def respond(
     *,
     llm_available: bool = False,
     review: ReviewItem | None = None,
+    course: exercise.Course | None = None,
 ) -> Outcome:
     """The answer to one message. ``reply_id`` is the id of a button or list row the learner chose.
     ``review``: a review item due now (the processor looks it up when the learner asks for practice):
-    the error they made comes back as the exercise."""
+    the error they made comes back as the exercise. ``course``: the learner's skill cards and the time
+    the course's next exercise depends on (a new learner's course when not given)."""
     state.turns += 1
+    course = course or exercise.Course()
     language = explanation_language(learner.native_language)
     pending = state.pending
     if pending is not None:
@@ -81,18 +85,18 @@ def respond(
         if wants_practice(text, reply_id):
             pass  # a new exercise replaces the open one, below
         elif exercise.is_attempt(pending, text, reply_id):
-            return _check(learner, text, reply_id, state, language, rng)
+            return _check(learner, text, reply_id, state, language, rng, course)
         else:  # something else said meanwhile: answered for what it is; the exercise waits, once
             pending.waits += 1
             note = exercise.waiting_note(pending, language)
             if pending.waits > exercise.MAX_WAITS:
                 state.pending = None
-            outcome = _route(learner, text, reply_id, state, language, rng, llm_available)
+            outcome = _route(learner, text, reply_id, state, language, rng, llm_available, course)
             outcome.note = note
             return outcome
     if review is not None and wants_practice(text, reply_id):
         return _review(review, state, language)
-    return _route(learner, text, reply_id, state, language, rng, llm_available)
+    return _route(learner, text, reply_id, state, language, rng, llm_available, course)
 
 
 def _review(item: ReviewItem, state: ConversationState, language: str) -> Outcome:
@@ -127,10 +131,11 @@ def _route(
     language: str,
     rng: random.Random,
     llm_available: bool,
+    course: exercise.Course,
 ) -> Outcome:
     said = fold(text)
     if wants_practice(text, reply_id):
-        return _ask(learner, state, language, rng, intro="")
+        return _ask(learner, state, language, rng, course, intro="")
     wants_menu = reply_id == "help" if reply_id else said in MENU
     if wants_menu:
         return Outcome(
@@ -186,12 +191,21 @@ def _greeting(learner: Learner, language: str) -> str:
 
 
 def _ask(
-    learner: Learner, state: ConversationState, language: str, rng: random.Random, intro: str
+    learner: Learner,
+    state: ConversationState,
+    language: str,
+    rng: random.Random,
+    course: exercise.Course,
+    intro: str,
 ) -> Outcome:
-    body = exercise.ask(state, learner.level, engine_dialect(learner.dialect), language, rng)
-    assert state.pending is not None
-    reply = Reply(f"{intro}{body}", buttons=exercise.question_buttons(state.pending, language))
-    return Outcome(reply, state, "engine.ask")
+    """The lesson's next exercise; a listening exercise asks the processor for its voice note."""
+    asked = exercise.ask(state, learner.level, language, rng, course)
+    body = exercise.question_text(asked, state, learner.level, language, course)
+    reply = exercise.question_reply(f"{intro}{body}", state.pending, language)
+    outcome = Outcome(reply, state, "engine.ask")
+    if asked.type == "listening":
+        outcome.speak = asked.say
+    return outcome
 
 
 def _check(
@@ -201,29 +215,34 @@ def _check(
     state: ConversationState,
     language: str,
     rng: random.Random,
+    course: exercise.Course,
 ) -> Outcome:
+    """The verdict, then the lesson's next exercise, or the lesson's summary after its last one."""
     pending = state.pending
     assert pending is not None
-    answer = exercise.answer_of(text, reply_id)
-    checked = exercise.check(pending, answer, learner.level, engine_dialect(learner.dialect), language)
+    checked = exercise.check(
+        pending, text, reply_id, learner.level, engine_dialect(learner.dialect), language
+    )
+    checked_line = checked.line
     if checked.correct:
         state.correct_streak += 1
         if state.correct_streak >= 3:
             streak = state.correct_streak
-            checked_line = (
-                checked.line
-                + " "
-                + tr(language, f"Llevas {streak} seguidas. 🔥", f"{streak} in a row.").replace("\n\n", " ")
-            )
-        else:
-            checked_line = checked.line
+            checked_line += " " + inline(language, f"Llevas {streak} seguidas. 🔥", f"{streak} in a row")
     else:
         state.correct_streak = 0
-        checked_line = checked.line
     state.pending = None
-    following = inline(language, "Siguiente:", "next one")
-    outcome = _ask(learner, state, language, rng, intro=f"{checked_line}\n\n{following}\n")
-    outcome.route = "engine.check"
+    lesson = exercise.lesson_of(state)
+    if pending.exercise:  # a course exercise: a step of the lesson
+        lesson["step"] += 1
+        lesson["right"] += int(checked.correct)
+    if lesson["step"] >= LESSON_SIZE:
+        body = f"{checked_line}\n\n{exercise.lesson_summary(state, learner.level, language, course)}"
+        outcome = Outcome(Reply(body, buttons=exercise.after_buttons(language)), state, "engine.check")
+    else:
+        following = inline(language, "Siguiente:", "next one")
+        outcome = _ask(learner, state, language, rng, course, intro=f"{checked_line}\n\n{following}\n")
+        outcome.route = "engine.check"
     outcome.attempts.append(checked.attempt)
     return outcome
 

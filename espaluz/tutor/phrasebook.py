@@ -1,9 +1,9 @@
 """The built-in phrasebook: "how do I say ...?" answered from data, with no provider and no key.
 
-The entries live in ``espaluz/tutor/data/phrasebook.json`` (written for Espaluz). Each has the English
-phrase, the Spanish expression (general Latin American Spanish), the variants where Spain or the River
-Plate say it differently, a register and extra keys (other English wordings; every Spanish form is a key
-too). Usage::
+The entries live in ``espaluz/curriculum/data/phrasebook.json`` (written for Espaluz; the curriculum
+counts them). Each has the English phrase, the Spanish expression (general Latin American Spanish),
+the variants where Spain or the River Plate say it differently, a register and extra keys (other
+English wordings; every Spanish form is a key too). Usage::
 
     request = parse_request("How do I say 'I miss you' in Spanish?")   # PhraseRequest("say", "i miss you")
     entry = lookup(request.query) if request else None                 # the entry, or None
@@ -82,7 +82,9 @@ class PhraseRequest:
 
 @cache
 def entries() -> tuple[Entry, ...]:
-    raw = json.loads(resources.files("espaluz.tutor").joinpath("data/phrasebook.json").read_text("utf-8"))
+    raw = json.loads(
+        resources.files("espaluz.curriculum").joinpath("data/phrasebook.json").read_text("utf-8")
+    )
     out = []
     for item in raw["entries"]:
         note = item.get("note") or {}

@@ -33,6 +33,7 @@ from espaluz.ops import metrics
 from espaluz.storage import learners
 from espaluz.tutor.commands.profile import explanation_language
 from espaluz.tutor.commands.texts import tr
+from espaluz.tutor.exercise import Course
 from espaluz.tutor.ledger import Claim, Plan, TurnLedger, TurnTakenOver, attempts_json
 from espaluz.tutor.orchestrator import respond, start_buttons, wants_practice
 from espaluz.tutor.state import ConversationState, PendingDrill, StateStore
@@ -515,9 +516,18 @@ class TutorProcessor:
         cannot answer; then the offer, the open exercise's note and the voice transcript."""
         learner, text, choice = turn.learner, turn.text, turn.choice
         usages: list[Usage] = []
-        review = self.memory.due_review(learner) if self.memory and wants_practice(text, choice) else None
+        practice = wants_practice(text, choice)
+        review = self.memory.due_review(learner) if self.memory and practice else None
+        course = self._course(learner) if practice or turn.state.pending is not None else None
         outcome = respond(
-            learner, text, choice, turn.state, self.rng, llm_available=self.llm_available, review=review
+            learner,
+            text,
+            choice,
+            turn.state,
+            self.rng,
+            llm_available=self.llm_available,
+            review=review,
+            course=course,
         )
         wants_brain = outcome.route == "fallback" or choice in FOLLOW_UP_IDS
         if self.brain is not None and wants_brain and turn.ask_brain:
@@ -531,7 +541,40 @@ class TutorProcessor:
         if turn.heard:  # what the tutor understood of the voice note, above the answer
             outcome.reply = replace(outcome.reply, text=(turn.heard + outcome.reply.text)[:MAX_TEXT])
             outcome.route = f"voice.{outcome.route}"
-        return Decision(outcome, text, usages)
+        return Decision(outcome, text, usages, extras=self._spoken(learner, outcome))
+
+    def _course(self, learner: learners.Learner) -> Course:
+        """The learner's skill cards for the course's next exercise; a new learner's course when the
+        database cannot be read (the exercise is then new material rather than a review)."""
+        from espaluz.memory.skills import skill_statuses
+
+        now = datetime.now(UTC)
+        voice = bool(self.settings is not None and self.settings.modal_token_id.get_secret_value())
+        try:
+            with self.pool.connection() as conn:
+                return Course(skill_statuses(conn, learner.id, now), now, voice)
+        except Exception as exc:  # the exercise must not fail with the database: it is new material
+            logger.warning("skill cards unreadable learner=%s: %s", learner.id, type(exc).__name__)
+            return Course(now=now, voice=voice)
+
+    def _spoken(self, learner: learners.Learner, outcome: Outcome) -> list[Outgoing]:
+        """A listening exercise's model voice note; without one (speech or upload failed) the reply says
+        so and offers another exercise."""
+        if not outcome.speak:
+            return []
+        from espaluz.voice.service import dialect_of
+
+        media_id = self.voice().model_voice(learner, outcome.speak, dialect_of(learner))
+        if media_id:
+            return [VoiceNote(media_id)]
+        language = explanation_language(learner.native_language)
+        missing = "🔇 " + tr(
+            language,
+            "No he podido enviarte el audio. Escribe *otro* para cambiar de ejercicio.",
+            "I couldn't send the audio. Write “otro” for another exercise.",
+        )
+        outcome.reply = replace(outcome.reply, text=f"{outcome.reply.text}\n\n{missing}"[:MAX_TEXT])
+        return []
 
     def _command(self, command: CommandResult, pnid: str, text: str) -> Decision:
         """A chat command's answer; its chart or data export is uploaded now, before anything is sent,

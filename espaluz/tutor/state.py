@@ -20,8 +20,10 @@ if TYPE_CHECKING:
 @dataclass
 class PendingDrill:
     """The open exercise. ``verb``/``tense``/``person`` are empty for a choice or vocabulary item;
-    ``drill_id`` names a drill-bank item; ``hints`` counts the hints given, ``waits`` the messages
-    answered for what they were while it stayed open (espaluz.tutor.exercise)."""
+    ``drill_id`` names a drill-bank item; ``exercise`` is the course exercise
+    (``espaluz.curriculum.exercises.Exercise.to_json``; empty for a review of a past mistake) and
+    ``review`` says the course asked it as an FSRS review; ``hints`` counts the hints given, ``waits``
+    the messages answered for what they were while it stayed open (espaluz.tutor.exercise)."""
 
     verb: str
     tense: str
@@ -33,6 +35,8 @@ class PendingDrill:
     options: list[str] = field(default_factory=list)
     hints: int = 0
     waits: int = 0
+    exercise: dict[str, Any] = field(default_factory=dict)
+    review: bool = False
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PendingDrill:

@@ -33,13 +33,15 @@ class Attempt:
 @dataclass
 class Outcome:
     """``note`` goes under whatever answer the turn ends with (the LLM's included): the exercise that
-    still waits, or was put aside."""
+    still waits, or was put aside. ``speak``: a text the processor sends as a model voice note after the
+    reply (a listening exercise)."""
 
     reply: Reply
     state: ConversationState
     route: str
     attempts: list[Attempt] = field(default_factory=list)
     note: str = ""
+    speak: str = ""
 
 
 @dataclass

@@ -27,7 +27,9 @@ def worker(function_env: Any, redis_client: redis.Redis[bytes]) -> QueueWorker:
 
 
 def last_reply(graph: GraphEmulator) -> dict[str, Any]:
-    body: dict[str, Any] = [m["body"] for m in graph.messages() if m["to"] == LEARNER][-1]
+    """The last message with text (a listening exercise's voice note follows its text)."""
+    sent = [m["body"] for m in graph.messages() if m["to"] == LEARNER]
+    body: dict[str, Any] = [b for b in sent if b["type"] in ("text", "interactive")][-1]
     return body
 
 

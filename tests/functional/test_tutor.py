@@ -96,7 +96,7 @@ def test_greeting_creates_the_learner_and_answers_once_with_buttons(
     assert turn == ("answered", "greeting", 1)
 
 
-def test_conjugation_question_and_answers_are_checked_by_the_engine(
+def test_a_course_exercise_and_its_answers_are_checked_by_the_engine(
     worker: QueueWorker,
     graph_emulator: GraphEmulator,
     database_url: str,
@@ -110,13 +110,14 @@ def test_conjugation_question_and_answers_are_checked_by_the_engine(
         learner_id = conn.execute("SELECT id FROM learners").fetchone()[0]  # type: ignore[index]
     pending = StateStore(redis_client, 3600).load(learner_id).pending
     assert pending is not None
-    if pending.verb and not pending.drill_id:  # a conjugation question: its answers are the engine's
+    assert pending.exercise["unit"] == "A1.1"
+    assert pending.exercise["content"] in question
+    if pending.exercise["type"] == "cloze":  # a verb in context: its answers are the conjugator's
         from espaluz.spanish.conjugation import conjugate_table
 
-        assert question.startswith(f"¿Cómo se conjuga *{pending.verb}*")
-        assert pending.expected == list(conjugate_table(pending.verb).forms[pending.tense][pending.person])
-    else:  # a fill-in sentence from the drill bank, its blank shown
+        ex = pending.exercise
         assert "……" in question
+        assert pending.expected[0] in conjugate_table(ex["verb"]).forms[ex["tense"]][ex["person"]]
     right = pending.expected[0]
 
     say(lambda_context, right, wamid="wamid.P2")
@@ -125,10 +126,13 @@ def test_conjugation_question_and_answers_are_checked_by_the_engine(
 
     following = StateStore(redis_client, 3600).load(learner_id).pending  # the next one is asked at once
     assert following is not None
-    say(lambda_context, "zzz", wamid="wamid.P3")
+    from tests.functional.test_course import wrong_answer
+
+    say(lambda_context, wrong_answer(following.exercise), wamid="wamid.P3")
     worker.run_once()
     wrong = text_of(replies(graph_emulator)[-1])
-    assert wrong.startswith(f"❌ No exactamente: la respuesta es *{following.expected[0]}*.")
+    assert wrong.startswith("❌ ")
+    assert len(wrong.split("\n")[0]) > 10
     with psycopg.connect(database_url) as conn:
         verdicts = [r[0] for r in conn.execute("SELECT verdict FROM drill_attempts ORDER BY id")]
     assert verdicts == ["correct", "wrong"]

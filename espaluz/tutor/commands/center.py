@@ -224,10 +224,14 @@ class CommandCenter:
         if command == "level":
             return self._level(learner, argument, state)
         if command == "progress":
+            from espaluz.memory.skills import skill_statuses
+            from espaluz.tutor.exercise import Course, unit_status
+
             with self.pool.connection() as conn:
                 progress = progresses.load(conn, learner.id, now)
+                course = Course(skill_statuses(conn, learner.id, now), now)
             reply = Reply(
-                progresses.report(progress, lang),
+                progresses.report(progress, lang, unit_status(learner.level, lang, course)),
                 buttons=(Button("practice", "Practicar"), Button("cmd:level", "Mi nivel")),
             )
             logger.info("progress report", extra={"learner_id": str(learner.id)})

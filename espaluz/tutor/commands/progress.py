@@ -95,6 +95,13 @@ def skill_label(skill: str) -> str:
         return TENSE_NAMES.get(tail, tail.split(".")[-1].replace("_", " "))
     if head == "pron" and tail:
         return f"sonido [{tail}]"
+    if head == "gp" and tail:  # a grammar point of the course
+        from espaluz.curriculum.syllabus import load
+
+        point = load().points.get(tail)
+        return point.title["es"] if point else tail.replace("_", " ")
+    if head == "word" and tail:
+        return f"«{tail}»"
     return skill.replace("_", " ").replace(":", " ")
 
 
@@ -183,9 +190,12 @@ def streak(days: set[date], today: date) -> int:
     return count
 
 
-def report(progress: Progress, language: str) -> str:
-    """The chat message (well under 1024 characters: it may carry buttons)."""
+def report(progress: Progress, language: str, unit: str = "") -> str:
+    """The chat message (well under 1024 characters: it may carry buttons); ``unit``: the learner's unit,
+    its goals and what is due (``espaluz.tutor.exercise.unit_status``), shown first."""
     lines = [inline(language, "📊 *Tu progreso*", "your progress")]
+    if unit:
+        lines.append(unit + "\n")
     fire = " 🔥" if progress.streak_days >= 3 else ""
     days = "día" if progress.streak_days == 1 else "días"
     lines.append(
@@ -212,7 +222,7 @@ def report(progress: Progress, language: str) -> str:
     lines.append(inline(language, f"• Palabras usadas bien: *{progress.words_week}*", "words, this week"))
     if progress.skills:
         lines.append("\n" + inline(language, "*Aciertos por tema (30 días):*", "accuracy by topic"))
-        for i, s in enumerate(progress.skills[:CHART_BARS], 1):
+        for i, s in enumerate(progress.skills[: CHART_BARS // 2 if unit else CHART_BARS], 1):
             lines.append(f"{i}. {s.label}: {round(100 * s.accuracy)}% ({s.right}/{s.attempts})")
     else:
         lines.append(
