@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from espaluz.curriculum.exercises import Exercise
 from espaluz.spanish.correction_scan import CLITICS, SUBJECTS
 from espaluz.spanish.drills import Drill, check_answer
-from espaluz.spanish.review import review
 from espaluz.spanish.verb_index import readings
 from espaluz.text import strip_marks
 
@@ -135,6 +134,10 @@ def _wrong_reason(
     ex: Exercise, answer: str, given: tuple[str, ...], targets: dict[tuple[str, ...], str]
 ) -> dict[str, str]:
     if ex.type in ("translation", "listening", "word_order") and len(given) > 1:
+        # Imported here: the checker's corrections cost the tutor's cold start ~25 ms and only a wrong
+        # sentence needs them (measured with -X importtime).
+        from espaluz.spanish.review import review
+
         fixes = review(answer).corrections
         if fixes:  # the engine knows what is wrong in the learner's own sentence
             fix = fixes[0]
