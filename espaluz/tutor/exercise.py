@@ -108,12 +108,13 @@ class Course:
 
 def lesson_of(state: ConversationState) -> dict[str, Any]:
     """The lesson under way, kept with the conversation: its unit, the answers so far (``step``) and how
-    many were right, and how many exercises were asked (the types are taken in turn)."""
+    many were right, how many new items were asked (the types are taken in turn) and how many exercises
+    since the last review."""
     lesson = state.extra.get("lesson")
     if not isinstance(lesson, dict):
-        lesson = {"unit": "", "step": 0, "right": 0, "asked": 0}
-        state.extra["lesson"] = lesson
-    lesson.setdefault("asked", 0)
+        lesson = state.extra["lesson"] = {"unit": "", "step": 0, "right": 0}
+    for counter in ("asked", "since_review"):  # lessons saved before these counters existed lack them
+        lesson.setdefault(counter, 0)
     return lesson
 
 
@@ -123,9 +124,11 @@ def ask(state: ConversationState, level: str, language: str, rng: random.Random,
     ``state.pending``."""
     lesson = lesson_of(state)  # new items take the types in turn (skipped ones count; reviews do not)
     ex, review = next_exercise(
-        load(), level, course.skills, lesson["asked"], rng, course.now, voice=course.voice
-    )
+        load(), level, course.skills, lesson["asked"], rng, course.now,
+        since_review=lesson["since_review"], voice=course.voice,
+    )  # fmt: skip
     lesson["asked"] += 0 if review else 1
+    lesson["since_review"] = 0 if review else lesson["since_review"] + 1
     if ex.type == "speaking":
         state.pending, state.pending_pronunciation = None, ex.say
     else:

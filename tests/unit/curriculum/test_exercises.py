@@ -154,18 +154,22 @@ def test_placement_lessons_and_units_unlocking_over_fsrs_cards() -> None:
     # a lesson mixes types, new items of the unit and due reviews of earlier ones
     due = {k: card(State.Review, NOW - timedelta(hours=1)) for k in list(done)[:3]}
     rng = random.Random(3)
-    kinds, reviews, step = set(), 0, 0
+    kinds, reviewed, step, since = set(), [], 0, 0
     for _ in range(course.LESSON_SIZE * 4):
-        ex, review = course.next_exercise(syl, "A2", {**done, **due}, step, rng, NOW)
+        ex, review = course.next_exercise(syl, "A2", {**done, **due}, step, rng, NOW, since_review=since)
         kinds.add(ex.type)
-        reviews += review
+        reviewed.append(review)
         step += 0 if review else 1  # as the tutor counts: new items take the types in turn
+        since = 0 if review else since + 1
         if review:
             assert ex.skill in due
-    assert reviews > 0
+    # while cards are due, every third exercise is a review: never two in a row, never three without one
+    assert reviewed == [False, False, True] * (course.LESSON_SIZE * 4 // 3)
+    ex, review = course.next_exercise(syl, "A2", done, 5, rng, NOW, since_review=9)
+    assert not review  # nothing due: no review, however long since the last
     assert kinds >= {"cloze", "vocabulary", "translation", "word_order", "listening"}
     assert "speaking" not in kinds  # no voice path set up
-    ex, _ = course.next_exercise(syl, "A1", {}, 6, random.Random(0), NOW, voice=True)
+    ex, _ = course.next_exercise(syl, "A1", {}, 6, random.Random(0), NOW, since_review=0, voice=True)
     assert ex.type == TYPES[6 % len(TYPES)]
 
 
