@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "billing": "espaluz.billing.commands:billing",
     "costs": "espaluz.llm.commands:costs",
     "report": "espaluz.tutor.report:report",
+    "tick": "espaluz.scheduler.commands:tick",
 }
 
 

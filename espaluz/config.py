@@ -114,6 +114,34 @@ class Settings(BaseModel):
         "espaluz_plus_followup", description="Approved template for a follow-up outside the 24 h window."
     )
 
+    # The tutor that writes first (espaluz.scheduler): what a pass selects and the rules it never breaks.
+    scheduler_quiet_hours: str = Field(
+        "22-8", description="Local hours with nothing proactive: from-to, 24 h clock (22-8: 22:00 to 08:00)."
+    )
+    scheduler_daily_cap: int = Field(2, ge=0, description="Proactive messages per learner in 24 hours.")
+    scheduler_gap_hours: float = Field(
+        3.0, ge=0, description="At least this long between two proactive messages to one learner."
+    )
+    scheduler_idle_minutes: float = Field(
+        10.0, ge=0, description="Nothing proactive this soon after the learner's last message."
+    )
+    scheduler_review_after_hours: float = Field(
+        6.0, ge=0, description="A due review is sent once the learner has been quiet this long."
+    )
+    scheduler_reengage_days: str = Field(
+        "3,10", description="Days of silence after which the re-engagement template goes (then stop)."
+    )
+    scheduler_batch: int = Field(5000, ge=1, description="Learners a pass selects per kind, at most.")
+    whatsapp_reminder_template: str = Field(
+        "espaluz_recordatorio", description="Approved template: the daily reminder outside the window."
+    )
+    whatsapp_review_template: str = Field(
+        "espaluz_repaso", description="Approved template: due reviews outside the window."
+    )
+    whatsapp_reengage_template: str = Field(
+        "espaluz_te_esperamos", description="Approved template: after days of silence."
+    )
+
     # LLM providers (espaluz.llm). Base URLs: empty = the SDK's default; tests point them at local servers.
     groq_api_key: SecretStr = SecretStr("")
     anthropic_api_key: SecretStr = SecretStr("")
@@ -142,7 +170,31 @@ class Settings(BaseModel):
     modal_app_name: str = "espaluz-voice"
     modal_class_name: str = "Pronunciation"
     modal_gpu: str = Field("L4", description="GPU type of the voice app (gpu/app.py reads it at deploy).")
-    modal_scaledown_window_seconds: int = Field(300, description="Idle seconds before a GPU container stops.")
+    modal_scaledown_window_seconds: int = Field(
+        60, description="Idle seconds before a GPU container stops, outside the evening peak."
+    )
+    modal_peak_scaledown_window_seconds: int = Field(
+        300, description="Idle seconds during the evening peak (gpu/app.py's crons switch between them)."
+    )
+    modal_peak_start_hour_utc: int = Field(22, ge=0, le=23, description="UTC hour the evening peak starts.")
+    modal_peak_end_hour_utc: int = Field(4, ge=0, le=23, description="UTC hour the evening peak ends.")
+    modal_max_inputs: int = Field(4, ge=1, description="Clips one voice container takes at once.")
+    modal_cpu: float = Field(2.0, gt=0, description="CPU cores reserved per voice container.")
+    modal_gpu_usd_per_second: float | None = Field(
+        None, description="Modal GPU price per second; None: the list price of MODAL_GPU (modal.com/pricing)."
+    )
+    modal_cpu_usd_per_core_second: float = Field(
+        0.0000131, description="Modal CPU price (modal.com/pricing)."
+    )
+    modal_memory_usd_per_gib_second: float = Field(
+        0.00000222, description="Modal memory price per GiB-second (modal.com/pricing)."
+    )
+    voice_groq_usd_per_audio_hour: float = Field(
+        0.04, description="Groq whisper-large-v3-turbo price per audio hour (groq.com/pricing)."
+    )
+    voice_groq_min_billed_seconds: float = Field(
+        10.0, description="Groq bills at least this many seconds per transcription."
+    )
 
     # Voice (espaluz.voice): routing thresholds, limits, model voice, retention
     voice_fast_max_seconds: float = Field(

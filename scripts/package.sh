@@ -24,7 +24,7 @@ LAYER_DIR=build/layer
 TEMPLATE=.serverless/cloudformation-template-update-stack.json
 FINGERPRINT_FILE=build/package.fingerprint
 MAX_UNZIPPED_MB=200 # AWS's hard limit is 250 MB (function + layers, unzipped); keep headroom.
-FUNCTIONS=(webhook tutor billing migrate)
+FUNCTIONS=(webhook tutor billing migrate scheduler)
 LAYER=deps
 
 # Settings that are secrets: never let the deploying shell's values land in a packaged template.

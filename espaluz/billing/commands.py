@@ -50,7 +50,7 @@ def report(days: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per follow-up.")
 def followups(as_json: bool) -> None:
     """List the next-day follow-ups that are due and the channel each may use (dry run: nothing is sent;
-    delivery needs a scheduler, not wired yet)."""
+    the scheduler's pass, ``espaluz tick``, sends them)."""
     import psycopg
 
     from espaluz.billing.offers import due_followups

@@ -214,11 +214,15 @@ def offer(
     text = f"{base.text}\n\n{extra}"
     if len(text) > MAX_INTERACTIVE_BODY:  # callers keep answers short (the gate's MAX_ANSWER_WITH_OFFER)
         text = base.text[: MAX_INTERACTIVE_BODY - len(extra) - 3] + "…\n\n" + extra
-    buttons = (
+    return Reply(text, buttons=offer_buttons(language))
+
+
+def offer_buttons(language: str) -> tuple[Button, ...]:
+    """An offer's answers (also under its next-day follow-up): see the plan, or not now."""
+    return (
         Button(OFFER_YES, _title(language, "Ver el plan", "See the plan")),
         Button(OFFER_NO, _title(language, "Ahora no", "Not now")),
     )
-    return Reply(text, buttons=buttons)
 
 
 def offer_declined(language: str) -> Reply:

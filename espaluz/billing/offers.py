@@ -17,7 +17,8 @@ Policy (measured in the design: contextual prompts converted 8.7% against 2.3% f
   (``Catalog.lendable``: checked where it is used, and for pronunciation only with voice configured);
 - a next-day follow-up recorded as scheduled; ``due_followups`` chooses who is due and how (a voice note
   where the learner receives voice, else text, inside the 24-hour window; outside it an approved template,
-  only with consent; otherwise skipped). Delivering them needs a scheduler (not wired yet).
+  only with consent; otherwise skipped). The scheduler (``espaluz.scheduler``) selects them when due and
+  the tutor sends them (``espaluz.tutor.proactive``), choosing the channel with ``followup_channel``.
 
 Offers, answers and conversions are rows in ``offers``; ``report`` computes the conversion rate.
 
@@ -296,17 +297,28 @@ def due_followups(
     due = []
     for offer_id, learner_id, value_line, last_inbound, plan, consent, voice, opted_out in rows:
         text = f"Ayer te conté lo que desbloquea el plan. {value_line}: ¿seguimos así? Escribe *plan*."
-        in_window = last_inbound is not None and now - last_inbound < WINDOW
-        if plan != "free" or opted_out:  # paid meanwhile, or said STOP / "stop promotions"
-            channel, tmpl = "skip", None
-        elif in_window:
-            channel, tmpl = ("voice" if voice else "text"), None
-        elif consent and template:
-            channel, tmpl = "template", template
-        else:
-            channel, tmpl = "skip", None
-        due.append(FollowUp(offer_id, learner_id, channel, tmpl, text))
+        channel = followup_channel(now, last_inbound, plan, consent, voice, opted_out, template)
+        due.append(FollowUp(offer_id, learner_id, channel, template if channel == "template" else None, text))
     return due
+
+
+def followup_channel(
+    now: datetime,
+    last_inbound: datetime | None,
+    plan: str,
+    marketing_consent: bool,
+    receives_voice: bool,
+    opted_out: bool,
+    template: str,
+) -> str:
+    """How a due follow-up may reach the learner at ``now``: ``voice`` or ``text`` inside the 24-hour
+    window, the approved ``template`` outside it with marketing consent, else ``skip`` (also for a learner
+    who paid meanwhile or said STOP / "stop promotions", ``opted_out``)."""
+    if plan != "free" or opted_out:
+        return "skip"
+    if last_inbound is not None and now - last_inbound < WINDOW:
+        return "voice" if receives_voice else "text"
+    return "template" if marketing_consent and template else "skip"
 
 
 def mark_followup(conn: psycopg.Connection[Any], offer_id: UUID, status: str, channel: str | None) -> None:

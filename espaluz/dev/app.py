@@ -2,7 +2,9 @@
 webhook and billing functions behind a local API Gateway, all on one port.
 
 Paths are those of production (``/webhooks/whatsapp``, ``/webhooks/stripe``, ``/healthz``) plus ``/dev/*``
-for the simulator and the emulator, and ``/graph/*`` for the emulated Graph API.
+for the simulator and the emulator, and ``/graph/*`` for the emulated Graph API. The scheduler's pass runs
+every minute (``SchedulerTicker``), and ``POST /dev/tick`` runs one at another time (the simulator's
+"skip ahead").
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import logging
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from fastapi import FastAPI, File, Request, UploadFile
@@ -30,9 +33,12 @@ from espaluz.dev.checkout import StripeEmulator, stripe_router
 from espaluz.dev.emulator import EmulatorStore, graph_router
 from espaluz.dev.settings import DEFAULT_LEARNER, DISPLAY_PHONE_NUMBER, PHONE_NUMBER_ID, DevSecrets
 from espaluz.dev.simulator import Phone, SimulatorInputError
-from espaluz.dev.worker import QueueWorker
+from espaluz.dev.worker import QueueWorker, SchedulerTicker
 from espaluz.ops import health
 from espaluz.storage.redis import get_redis
+
+if TYPE_CHECKING:
+    from espaluz.scheduler.tick import TickResult
 
 logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
@@ -46,6 +52,7 @@ class DevContext:
     secrets: DevSecrets
     redis_url: str
     run_worker: bool = True
+    run_scheduler: bool = True  # the pass every minute (``POST /dev/tick`` works either way)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
 
@@ -64,6 +71,7 @@ def create_app(ctx: DevContext) -> FastAPI:
         f"{ctx.base_url}/webhooks/whatsapp", ctx.secrets.app_secret, PHONE_NUMBER_ID, DISPLAY_PHONE_NUMBER
     )
     worker = QueueWorker.for_local_stack(redis_client, tutor, get_settings())
+    ticker = SchedulerTicker(scheduler_pass)
     client = httpx.AsyncClient(timeout=30.0)
 
     def on_message(item: dict[str, Any]) -> None:
@@ -82,14 +90,18 @@ def create_app(ctx: DevContext) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if ctx.run_worker:
             worker.start()
+        if ctx.run_scheduler:
+            ticker.start()
         try:
             yield
         finally:
+            ticker.stop()
             worker.stop()
             await client.aclose()
 
     app = FastAPI(title="Espaluz local stack", lifespan=lifespan, docs_url="/dev/docs", redoc_url=None)
     app.state.worker = worker
+    app.state.ticker = ticker
     app.state.store = store
     app.include_router(graph_router(store))
     # The Stripe stand-in (API and checkout page) for a stack without Stripe keys.
@@ -171,7 +183,47 @@ def create_app(ctx: DevContext) -> FastAPI:
         mime = (file.content_type or "application/octet-stream").split(";")[0]
         return JSONResponse({"media_id": store.save_media(data, mime), "mime_type": mime})
 
+    @app.post("/dev/tick")
+    async def tick(request: Request) -> Response:
+        """One scheduler pass at ``{"at": ISO 8601}`` or ``{"hours": N}`` from now (``{}``: now); answers
+        the pass's ``TickResult``. What it queues reaches the chat through the worker like any reply."""
+        try:
+            spec = await request.json() if await request.body() else {}
+            at = tick_time(spec, datetime.now(UTC))
+        except (ValueError, TypeError) as exc:
+            return JSONResponse({"error": f"bad tick: {exc}"}, status_code=400)
+        try:
+            result = await run_in_threadpool(ticker.tick, at)
+        except Exception as exc:
+            logger.warning("scheduler pass failed (%s)", type(exc).__name__, exc_info=True)
+            return JSONResponse({"error": f"scheduler pass failed: {type(exc).__name__}"}, status_code=502)
+        return JSONResponse(result.to_json())
+
     return app
+
+
+def scheduler_pass(at: datetime | None) -> TickResult:
+    """The scheduler Lambda's pass, with the local settings (queue ``local:inbound``)."""
+    from espaluz.scheduler.tick import tick_from_settings
+
+    return tick_from_settings(get_settings(), at)
+
+
+def tick_time(spec: Any, now: datetime) -> datetime:
+    """The time ``POST /dev/tick`` asks for: ``at`` (ISO 8601; naive means UTC) or ``hours`` after ``now``
+    (negative allowed, at most a year either way), else ``now``. Raises ``ValueError`` otherwise."""
+    if not isinstance(spec, dict):
+        raise ValueError("a JSON object is required")
+    if spec.get("at") is not None:
+        from espaluz.scheduler.tick import parse_at
+
+        return parse_at(spec["at"])
+    if spec.get("hours") is not None:
+        hours = spec["hours"]
+        if isinstance(hours, bool) or not isinstance(hours, int | float) or abs(hours) > 366 * 24:
+            raise ValueError("hours must be a number of hours within a year")
+        return now + timedelta(hours=hours)
+    return now
 
 
 def wipe_data(data_dir: Path) -> None:

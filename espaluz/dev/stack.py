@@ -12,7 +12,7 @@ import uvicorn
 from espaluz.dev.app import DevContext, create_app, wipe_data
 from espaluz.dev.services import LocalServices, check_data_dir, check_port_free, start_services
 from espaluz.dev.settings import DevSecrets, apply_environment
-from espaluz.dev.worker import QueueWorker
+from espaluz.dev.worker import QueueWorker, SchedulerTicker
 from espaluz.storage.postgres import close_pools, migrate
 
 logger = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ class LocalStack:
         database_url: str = "",
         redis_url: str = "",
         run_worker: bool = True,
+        run_scheduler: bool = True,
     ) -> None:
         self.data_dir = data_dir
         self.host = host
@@ -37,10 +38,12 @@ class LocalStack:
         self.database_url = database_url
         self.redis_url = redis_url
         self.run_worker = run_worker
+        self.run_scheduler = run_scheduler  # the scheduler's pass every minute (``SchedulerTicker``)
         self.services: LocalServices | None = None
         self.server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.worker: QueueWorker | None = None
+        self.ticker: SchedulerTicker | None = None
 
     @property
     def url(self) -> str:
@@ -63,10 +66,16 @@ class LocalStack:
             data_dir=self.data_dir,
         )
         ctx = DevContext(
-            self.url, self.data_dir, dev_secrets, self.services.redis_url, run_worker=self.run_worker
+            self.url,
+            self.data_dir,
+            dev_secrets,
+            self.services.redis_url,
+            run_worker=self.run_worker,
+            run_scheduler=self.run_scheduler,
         )
         app = create_app(ctx)
         self.worker = app.state.worker
+        self.ticker = app.state.ticker
         config = uvicorn.Config(app, host=self.host, port=self.port, log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)
         return self.server
@@ -91,7 +100,9 @@ class LocalStack:
             self.server.should_exit = True
         if self._thread is not None:
             self._thread.join(15)
-        if self.worker is not None:  # before the services it reads from go away
+        if self.ticker is not None:  # before the services it reads from go away
+            self.ticker.stop()
+        if self.worker is not None:
             self.worker.stop()
         close_pools()
         if self.services is not None:

@@ -42,7 +42,9 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from espaluz.dev.gateway import LambdaContext, LambdaHandler
@@ -53,6 +55,7 @@ from espaluz.tutor.batch import LOCAL_VISIBILITY
 if TYPE_CHECKING:
     from espaluz.config import Settings
     from espaluz.queue.local import ReceivedMessage
+    from espaluz.scheduler.tick import TickResult
     from espaluz.storage.redis import RedisClient
 
 logger = logging.getLogger(__name__)
@@ -266,3 +269,70 @@ class QueueWorker:
             acquired += 1
         for _ in range(acquired):
             self._slots.release()
+
+
+TICK_INTERVAL_S = 60.0  # the local stand-in for the scheduler's EventBridge rule (5 minutes in AWS)
+
+
+class SchedulerTicker:
+    """The local stand-in for the ``scheduler`` Lambda's schedule: one pass of ``run_pass`` (in the local
+    stack, ``tick_from_settings`` with the local settings, whose queue is the one the webhook fills and
+    this module's worker consumes) at start and then every ``interval_s``, on a daemon thread.
+
+    A pass that raises (Postgres or Redis away for a moment, the queue refusing) is logged at WARNING and
+    the next one runs as planned: nothing is lost, since a failed pass claims nothing, and it never stops
+    the stack. ``tick(at)`` runs one pass on the caller's thread and raises what the pass raised (the
+    simulator's "skip ahead", ``POST /dev/tick``); passes never overlap (a lock), as they may not need
+    to but the log reads better."""
+
+    def __init__(
+        self, run_pass: Callable[[datetime | None], TickResult], interval_s: float = TICK_INTERVAL_S
+    ) -> None:
+        self.run_pass = run_pass
+        self.interval_s = interval_s
+        self.passes = 0  # passes that completed (tests)
+        self.failures = 0  # passes that raised
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self, at: datetime | None = None) -> TickResult:
+        """One pass at ``at`` (aware; ``None``: now). Raises what the pass raised."""
+        with self._lock:
+            try:
+                result = self.run_pass(at)
+            except Exception:
+                self.failures += 1
+                raise
+            self.passes += 1
+            return result
+
+    def _loop(self) -> None:
+        bind_thread(WORKER_SERVICE)
+        while not self._stop.is_set():
+            try:
+                result = self.tick()
+                if result.queued:
+                    logger.info("scheduler pass queued %d message(s): %s", result.queued, result.by_kind)
+            except Exception as exc:  # never kill the stack: the next pass retries
+                if self._stop.is_set():
+                    return
+                logger.warning(
+                    "scheduler pass failed (%s: %s); retrying in %.0f s",
+                    type(exc).__name__,
+                    exc,
+                    self.interval_s,
+                )
+            self._stop.wait(self.interval_s)
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="espaluz-scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop after the pass in progress (if any) ends, waiting up to ``timeout``."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None

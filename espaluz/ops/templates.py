@@ -51,11 +51,17 @@ class TemplatesError(RuntimeError):
 
 
 def required_templates(settings: Settings) -> list[Requirement]:
-    """The templates the tutor sends: the re-engagement template and the billing follow-up."""
+    """The templates the tutor sends: the window's re-engagement template, the billing follow-up, and the
+    scheduler's reminder, review and re-engagement templates in both languages the tutor explains in
+    (``espaluz.tutor.proactive`` picks the learner's)."""
     wanted = [Requirement(*WINDOW_TEMPLATE)]
     followup = getattr(settings, "billing_followup_template", "")
     if followup:
         wanted.append(Requirement(followup, "es"))
+    for field in ("whatsapp_reminder_template", "whatsapp_review_template", "whatsapp_reengage_template"):
+        name = getattr(settings, field, "")
+        if name:
+            wanted += [Requirement(name, "es"), Requirement(name, "en")]
     return wanted
 
 

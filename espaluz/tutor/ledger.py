@@ -71,6 +71,11 @@ logger = logging.getLogger(__name__)
 ClaimOutcome = Literal["new", "resume", "orphan", "busy", "done"]
 
 
+# The turns of the learner's own messages: notices and proactive messages are turns of the ledger too (one
+# row per message the tutor owes), with these routes. For streaks, active learners and latency.
+OWN_TURNS_SQL = "route IS DISTINCT FROM 'notice' AND route IS DISTINCT FROM 'proactive'"
+
+
 class TurnTakenOver(RuntimeError):
     """This attempt's claim was taken over by a later delivery: it must stop without sending."""
 

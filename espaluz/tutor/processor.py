@@ -31,6 +31,7 @@ from uuid import UUID
 from espaluz.llm.usage import record_late_usage
 from espaluz.ops import metrics
 from espaluz.storage import learners
+from espaluz.tutor import proactive
 from espaluz.tutor.commands.profile import explanation_language
 from espaluz.tutor.commands.texts import tr
 from espaluz.tutor.exercise import Course
@@ -40,7 +41,7 @@ from espaluz.tutor.state import ConversationState, PendingDrill, StateStore
 from espaluz.tutor.turn import Attempt, Decision, Outcome, Turn
 from espaluz.whatsapp import consent
 from espaluz.whatsapp.graph import GraphAPIError, GraphClient
-from espaluz.whatsapp.inbound import InboundEnvelope
+from espaluz.whatsapp.inbound import InboundEnvelope, active_key
 from espaluz.whatsapp.models import Message, MessageKind, message_text, reply_id
 from espaluz.whatsapp.outgoing import (
     MAX_INTERACTIVE_BODY,
@@ -124,12 +125,15 @@ class TutorProcessor:
         self.sender = sender or Sender(graph, states.redis)
         self.llm_available = llm_available
         self.rng = rng or random.Random()  # noqa: S311 - exercise choice, not security
+        self._proactive_composer: proactive.Proactive | None = None
 
     def process(self, body: str) -> TurnResult:
         started = time.perf_counter()
         envelope = InboundEnvelope.model_validate_json(body)
         if envelope.kind == "notice":
             return self._notice(envelope, started)
+        if envelope.kind == "proactive":
+            return self._proactive(envelope, started)
         if envelope.kind != "message":
             return self._update(envelope)
         message = Message.model_validate(envelope.message)
@@ -362,7 +366,10 @@ class TutorProcessor:
         if outgoing:
             try:
                 result = self.sender.send(
-                    target, outgoing, journal=self.ledger.journal(claim, [p.part for p in pending])
+                    target,
+                    outgoing,
+                    proactive=plan.route == proactive.ROUTE,  # refused after STOP
+                    journal=self.ledger.journal(claim, [p.part for p in pending]),
                 )
             except TurnTakenOver as exc:
                 raise TurnInProgress(str(exc)) from exc
@@ -408,7 +415,7 @@ class TutorProcessor:
         if plan.state is not None:  # a learner's turn (a notice has no state and nothing to remember)
             self.states.save(learner.id, ConversationState.from_json(plan.state))
         self._finish(wamid, plan.route, reply_wamids, started, plan.routes)
-        if self.memory and plan.state is not None:  # never raises: a failed write is logged
+        if self.memory and plan.state is not None and plan.route != proactive.ROUTE:  # never raises
             attempts = [Attempt(**a) for a in plan.attempts]
             self.memory.remember(learner.id, text=plan.text, route=plan.route, attempts=attempts, wamid=wamid)
         logger.info(
@@ -543,12 +550,12 @@ class TutorProcessor:
             outcome.route = f"voice.{outcome.route}"
         return Decision(outcome, text, usages, extras=self._spoken(learner, outcome))
 
-    def _course(self, learner: learners.Learner) -> Course:
-        """The learner's skill cards for the course's next exercise; a new learner's course when the
-        database cannot be read (the exercise is then new material rather than a review)."""
+    def _course(self, learner: learners.Learner, now: datetime | None = None) -> Course:
+        """The learner's skill cards for the course's next exercise at ``now``; a new learner's course when
+        the database cannot be read (the exercise is then new material rather than a review)."""
         from espaluz.memory.skills import skill_statuses
 
-        now = datetime.now(UTC)
+        now = now or datetime.now(UTC)
         voice = bool(self.settings is not None and self.settings.modal_token_id.get_secret_value())
         try:
             with self.pool.connection() as conn:
@@ -696,6 +703,93 @@ class TutorProcessor:
                 self.ledger.release(claim)
                 raise
         return self._deliver(claim, learner, target, started, messages)
+
+    @property
+    def proactive(self) -> proactive.Proactive:
+        """Composes what the scheduler chose (built on first use from the processor's own parts)."""
+        if self._proactive_composer is None:
+            from espaluz.scheduler.rules import Rules
+
+            settings = self.settings
+            self._proactive_composer = proactive.Proactive(
+                self.pool,
+                self.states,
+                Rules.from_settings(settings) if settings is not None else Rules(),
+                proactive.Templates.from_settings(settings)
+                if settings is not None
+                else proactive.Templates(),
+                course=self._course,
+                review=lambda learner, now: self.memory.due_review(learner, now) if self.memory else None,
+                voice=self._model_voice,
+                rng=self.rng,
+            )
+        return self._proactive_composer
+
+    def _model_voice(self, learner: learners.Learner, text: str) -> str | None:
+        """The model voice of a Spanish ``text`` uploaded for the learner; None without a voice set up."""
+        if self.settings is None:
+            return None
+        from espaluz.voice.service import dialect_of
+
+        return self.voice().model_voice(learner, text, dialect_of(learner))
+
+    def _proactive(self, envelope: InboundEnvelope, started: float) -> TurnResult:
+        """A message the scheduler chose: composed now on fresh rows (the rules checked again), planned
+        as a turn of the ledger under the scheduler's id and sent with ``proactive=True``, at most once
+        however often the queue delivers it; its outcome is recorded in ``proactive_messages``."""
+        order = proactive.Order.from_update(envelope.update or {})
+        wamid = envelope.wamid
+        with self.pool.connection() as conn:
+            learner = learners.get(conn, order.learner_id)
+        if learner is None:  # erased since the pass: the row went with them
+            logger.info("proactive message dropped (unknown learner)", extra={"wamid": wamid})
+            return TurnResult(wamid, order.learner_id, proactive.ROUTE, duplicate=True)
+        claim = self._claim(wamid, learner.id)
+        if claim.outcome == "done":
+            logger.info("proactive message already sent", extra={"wamid": wamid})
+            return TurnResult(wamid, learner.id, proactive.ROUTE, duplicate=True)
+        target = target_for(learner, routes=self.routes, default_number=self.default_number)
+        messages: list[Outgoing | Prepared] | None = None
+        if claim.outcome == "new":
+            try:
+                composed = self.proactive.compose(order, learner, self._written_at(envelope.learner_key))
+                if isinstance(composed, proactive.Skipped):
+                    with self.pool.connection() as conn:
+                        proactive.record(conn, order, "skipped", reason=composed.reason)
+                    self._finish(wamid, proactive.ROUTE, (), started)
+                    logger.info(
+                        "proactive message skipped", extra={"wamid": wamid, "reason": composed.reason}
+                    )
+                    return TurnResult(wamid, learner.id, f"{proactive.ROUTE}.skipped")
+                messages = list(merge_parts(composed.messages))
+                state = composed.state.to_json() if composed.state is not None else None
+                claim = self.ledger.write_plan(
+                    claim, learner.id, [m.payload() for m in messages], Plan(proactive.ROUTE, state=state)
+                )
+                with self.pool.connection() as conn:
+                    proactive.record(conn, order, "queued", channel=composed.channel)
+            except TurnTakenOver as exc:
+                raise TurnInProgress(str(exc)) from exc
+            except Exception:
+                self.ledger.release(claim)
+                raise
+        result = self._deliver(claim, learner, target, started, messages)
+        with self.pool.connection() as conn:
+            if result.route == "undeliverable":  # STOP in the instant before the send, or Meta refused
+                proactive.record(conn, order, "skipped", reason="undeliverable")
+            else:
+                proactive.record(conn, order, "sent", at=datetime.now(UTC))
+        return result
+
+    def _written_at(self, learner_key: str) -> datetime | None:
+        """When the webhook last took a message of the learner (``inbound.active_key``); None when unknown
+        or when Redis cannot say (the learner's row still has their last answered message)."""
+        try:
+            raw = self.states.redis.get(active_key(learner_key))
+            return datetime.fromtimestamp(float(raw), UTC) if raw else None
+        except Exception:
+            logger.warning("learner activity unreadable", exc_info=True)
+            return None
 
     def _update(self, envelope: InboundEnvelope) -> TurnResult:
         """A marketing preference or a BSUID change: recorded on the learner, never answered. Updates

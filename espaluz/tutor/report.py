@@ -1,8 +1,11 @@
-"""``espaluz report``: daily active learners, DAU/MAU, turns per learner and turn latency percentiles.
+"""``espaluz report``: daily active learners, DAU/MAU, turns per learner and turn latency percentiles, and
+what the tutor sent first.
 
 Read from the ``turns`` table (one row per learner message; ``latency_ms`` is set when the turn was
-answered). Days are UTC; MAU is the distinct learners of the 30 days ending that day. Uses
-``DATABASE_URL`` when set, else the local stack's embedded database.
+answered; notices and proactive messages are turns too, left out of the learner figures) and
+``proactive_messages`` (per kind: sent, skipped, and the share the learner answered within an hour),
+with the day's opt-outs (STOP/BAJA). Days are UTC; MAU is the distinct learners of the 30 days ending
+that day. Uses ``DATABASE_URL`` when set, else the local stack's embedded database.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 import click
+
+from espaluz.tutor.ledger import OWN_TURNS_SQL
 
 if TYPE_CHECKING:
     import psycopg
@@ -33,20 +38,24 @@ def daily_report(conn: psycopg.Connection[Any], end: date, days: int) -> list[di
         day = end - timedelta(days=offset)
         start, stop = _bounds(day)
         row = conn.execute(
-            """SELECT count(*), count(DISTINCT learner_id),
+            f"""SELECT count(*), count(DISTINCT learner_id),
                       percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms),
                       percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms),
                       percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms)
-               FROM turns WHERE received_at >= %s AND received_at < %s""",
+               FROM turns WHERE received_at >= %s AND received_at < %s AND {OWN_TURNS_SQL}""",  # noqa: S608
             (start, stop),
         ).fetchone()
         assert row is not None
         turns, dau, p50, p95, p99 = row
         mau_row = conn.execute(
-            "SELECT count(DISTINCT learner_id) FROM turns WHERE received_at >= %s AND received_at < %s",
+            f"""SELECT count(DISTINCT learner_id) FROM turns
+                WHERE received_at >= %s AND received_at < %s AND {OWN_TURNS_SQL}""",  # noqa: S608
             (stop - timedelta(days=30), stop),
         ).fetchone()
         mau = int(mau_row[0]) if mau_row else 0
+        opt_outs = conn.execute(
+            "SELECT count(*) FROM learners WHERE opted_out_at >= %s AND opted_out_at < %s", (start, stop)
+        ).fetchone()
         routes = {
             route or "unknown": {"turns": n, "p50_ms": _ms(r50), "p95_ms": _ms(r95)}
             for route, n, r50, r95 in conn.execute(
@@ -68,9 +77,35 @@ def daily_report(conn: psycopg.Connection[Any], end: date, days: int) -> list[di
                 "turns_per_learner": round(turns / dau, 2) if dau else None,
                 "latency_ms": {"p50": _ms(p50), "p95": _ms(p95), "p99": _ms(p99)},
                 "routes": routes,
+                "proactive": proactive_report(conn, start, stop),
+                "opt_outs": int(opt_outs[0]) if opt_outs else 0,
             }
         )
     return out
+
+
+def proactive_report(conn: psycopg.Connection[Any], start: datetime, stop: datetime) -> dict[str, Any]:
+    """What the scheduler chose in ``[start, stop)``, per kind: sent, skipped, and how many of those sent
+    the learner answered within an hour (their own message, ``OWN_TURNS_SQL``)."""
+    rows = conn.execute(
+        f"""SELECT p.kind, count(*) FILTER (WHERE p.status = 'sent'),
+                   count(*) FILTER (WHERE p.status = 'skipped'),
+                   count(*) FILTER (WHERE p.status = 'sent' AND EXISTS (
+                       SELECT 1 FROM turns t WHERE t.learner_id = p.learner_id AND {OWN_TURNS_SQL}
+                         AND t.received_at > p.sent_at AND t.received_at <= p.sent_at + interval '1 hour'))
+            FROM proactive_messages p WHERE p.queued_at >= %s AND p.queued_at < %s
+            GROUP BY p.kind ORDER BY p.kind""",  # noqa: S608
+        (start, stop),
+    ).fetchall()
+    return {
+        kind: {
+            "sent": sent,
+            "skipped": skipped,
+            "replied_within_1h": replied,
+            "reply_rate": round(replied / sent, 4) if sent else None,
+        }
+        for kind, sent, skipped, replied in rows
+    }
 
 
 @click.command()
@@ -109,6 +144,12 @@ def report(days: int, end: str | None, as_json: bool) -> None:
             f"{row['turns']:>6} {per:>6} "
             f"{_fmt(lat['p50']):>6} {_fmt(lat['p95']):>6} {_fmt(lat['p99']):>6}"
         )
+        sent = [
+            f"{k} {v['sent']} ({v['replied_within_1h']} answered within 1 h)"
+            for k, v in row["proactive"].items()
+        ]
+        if sent or row["opt_outs"]:
+            click.echo(f"{'':10} sent first: {', '.join(sent) or 'none'}; opt-outs: {row['opt_outs']}")
 
 
 def _fmt(value: int | None) -> str:

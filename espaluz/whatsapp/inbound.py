@@ -64,7 +64,7 @@ STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "played": 4, "failed": 5, "
 _SQS_DEDUP_ID = re.compile(r"[!-~]{1,128}")
 _FIELD_NAME = re.compile(r"[a-z_]{1,64}")
 
-EnvelopeKind = Literal["message", "preference", "identity", "notice"]
+EnvelopeKind = Literal["message", "preference", "identity", "notice", "proactive"]
 
 
 class InboundEnvelope(BaseModel):
@@ -72,10 +72,12 @@ class InboundEnvelope(BaseModel):
 
     ``kind`` says which: ``"message"`` (``message`` holds the ``Message`` as Meta sent it),
     ``"preference"`` or ``"identity"`` (``update`` holds the ``UserPreference`` / ``UserIdUpdate``,
-    ``message`` is empty), or ``"notice"``: a message another function owes the learner (billing), put on
-    the queue by ``notice_message`` so it leaves through the tutor's send policy. ``wamid`` is the
-    update's unique id: the message's wamid, or for the other kinds a synthetic id (``pref.<hash>`` /
-    ``uidu.<hash>`` / ``notice.<event>.<kind>``) that is stable across retries. Envelopes of version 1
+    ``message`` is empty), ``"notice"``: a message another function owes the learner (billing), put on
+    the queue by ``notice_message`` so it leaves through the tutor's send policy, or ``"proactive"``: a
+    message the scheduler chose for the learner (``proactive_message``), which the tutor composes and
+    sends. ``wamid`` is the update's unique id: the message's wamid, or for the other kinds a synthetic id
+    (``pref.<hash>`` / ``uidu.<hash>`` / ``notice.<event>.<kind>`` / ``tick.<kind>.<learner>.<slot>``)
+    that is stable across retries. Envelopes of version 1
     (no ``kind``) read as messages.
     """
 
@@ -323,6 +325,8 @@ class WebhookService:
         pipe = self.redis.pipeline(transaction=False)
         for e in envelopes:
             pipe.set(seen_key(e.wamid), "1", ex=self.dedupe_ttl_seconds)
+            if e.kind == "message":
+                pipe.set(active_key(e.learner_key), str(e.received_at), ex=ACTIVE_TTL_SECONDS)
         pipe.execute()
 
     def _record_statuses(self, statuses: list[Status]) -> None:
@@ -375,6 +379,16 @@ def _contact_matching(value: Value, bsuid: str | None, wa_id: str | None) -> Con
     return value.contacts[0] if len(value.contacts) == 1 else None
 
 
+ACTIVE_TTL_SECONDS = 3600
+
+
+def active_key(learner_key: str) -> str:
+    """When the webhook last enqueued a message of this learner (Unix seconds). The tutor reads it before
+    a proactive message: a message still waiting in the queue behind it (its turn has not updated the
+    learner's row yet) means the learner is writing, and is not interrupted."""
+    return f"wa:{{{learner_key}}}:active"
+
+
 def seen_key(wamid: str) -> str:
     """Marks a wamid already enqueued. One key per message, deliberately without a hash tag: nothing
     reads two of them in one command, and untagged keys spread over the cluster's nodes."""
@@ -420,14 +434,29 @@ def notice_message(
     (two sends racing for the learner's pacing slot). Without it (a learner not seen since the key was
     kept) the notice is grouped by the internal learner id, which keeps notices in order among themselves
     only. Neither is personal data."""
+    return _owed("notice", notice_id, learner_id, {"learner_id": learner_id, "body": body}, group)
+
+
+def proactive_message(
+    message_id: str, learner_id: str, update: dict[str, Any], group: str | None = None
+) -> QueueMessage:
+    """A queue message asking the tutor to compose and send a proactive message (``update``: its kind,
+    slot and the scheduler's clock; ``espaluz.scheduler.tick``), at most once per ``message_id``, in the
+    learner's message group like a notice (``group``: see ``notice_message``)."""
+    return _owed("proactive", message_id, learner_id, {"learner_id": learner_id, **update}, group)
+
+
+def _owed(
+    kind: EnvelopeKind, message_id: str, learner_id: str, update: dict[str, Any], group: str | None
+) -> QueueMessage:
     group_id = group or learner_id
     envelope = InboundEnvelope(
-        kind="notice",
-        wamid=notice_id,
+        kind=kind,
+        wamid=message_id,
         phone_number_id="",
         learner_key=group_id,
-        update={"learner_id": learner_id, "body": body},
+        update=update,
         received_at=time.time(),
     )
-    dedup = hashlib.sha256(notice_id.encode()).hexdigest()
+    dedup = hashlib.sha256(message_id.encode()).hexdigest()
     return QueueMessage(body=envelope.model_dump_json(), group_id=group_id, dedup_id=dedup)

@@ -43,7 +43,12 @@ def test_emulator_default_has_the_tutors_templates_approved(graph_env: GraphEmul
     result = check("--json")
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.output.splitlines()]
-    assert {r["name"] for r in rows} == {"espaluz_seguimos", "espaluz_plus_followup"}
+    assert {(r["name"], r["language"]) for r in rows} == {
+        ("espaluz_seguimos", "es"),
+        ("espaluz_plus_followup", "es"),
+        *((name, language) for name in ("espaluz_recordatorio", "espaluz_repaso", "espaluz_te_esperamos")
+          for language in ("es", "en")),  # the scheduler's, in both languages the tutor explains in
+    }  # fmt: skip
     assert all(r["ok"] and r["status"] == "APPROVED" for r in rows)
 
 

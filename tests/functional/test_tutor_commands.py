@@ -369,11 +369,19 @@ def seed_everything(pool: ConnectionPool, who: uuid.UUID, tag: str) -> str:
             "INSERT INTO offers (learner_id, moment, value_line) VALUES (%s, 'streak', %s)",
             (who, f"offer-{tag}"),
         )
+        conn.execute(
+            """INSERT INTO proactive_messages (learner_id, kind, slot, queued_at)
+               VALUES (%s, 'reminder', %s, %s)""",
+            (who, f"slot-{tag}", NOW),
+        )
     return wamid
 
 
 def count_rows(pool: ConnectionPool, who: uuid.UUID) -> dict[str, int]:
-    tables = ("learners", "turns", "drill_attempts", "memories", "llm_usage", "entitlements", "offers")
+    tables = (
+        "learners", "turns", "drill_attempts", "memories", "llm_usage", "entitlements", "offers",
+        "proactive_messages",
+    )  # fmt: skip
     counts: dict[str, int] = {}
     with pool.connection() as conn:
         for t in tables:
@@ -480,6 +488,7 @@ def test_export_holds_everything_about_the_learner_and_nothing_of_others(
     assert [u["model"] for u in export["llm_usage"]] == ["model-ana"]
     assert export["billing"]["entitlement"]["customer_id"] == "cus_ana"
     assert [o["value_line"] for o in export["billing"]["offers"]] == ["offer-ana"]
+    assert [p["slot"] for p in export["proactive_messages"]] == ["slot-ana"]  # what the tutor sent first
     assert export["conversation_state"]["turns"] == 2
     document = result.export_document()
     assert document is not None

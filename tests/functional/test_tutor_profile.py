@@ -191,11 +191,13 @@ def test_perfil_shows_the_profile_and_never_restarts_onboarding(
         "• Variante: *México*",
         "• Explicaciones: *en español*",
         "• Objetivo: *Viajar*",
-        "• Recordatorios: *sí*",
+        "• Recordatorios: *sí*, a las 19:00 (hora de Nueva York)",
+        "• Zona horaria: *Nueva York*",
     ):
         assert line in text
     assert "_" not in text
-    assert ids(shown.reply) == [f"prof:{f}" for f in ("level", "test", "dialect", "lang", "goal", "remind")]
+    fields = ("level", "test", "dialect", "lang", "goal", "remind", "hour", "zone")
+    assert ids(shown.reply) == [f"prof:{f}" for f in fields]
     titles = [r.title for r in shown.reply.rows]
     assert {"Cambiar nivel", "Cambiar variante", "Cambiar idioma", "Recordatorios"} <= set(titles)
     assert "onboarding" not in shown.state.extra

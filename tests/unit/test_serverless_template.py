@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVERLESS_DIR = ROOT / ".serverless"
 TEMPLATE = SERVERLESS_DIR / "cloudformation-template-update-stack.json"
 STAGE = "dev"
-FUNCTIONS = ("webhook", "tutor", "billing", "migrate")
+FUNCTIONS = ("webhook", "tutor", "billing", "migrate", "scheduler")
 
 SECRET_SETTINGS = {
     "WHATSAPP_APP_SECRET",
@@ -147,7 +147,7 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def test_four_python312_arm64_functions_with_the_dependency_layer(template: Template) -> None:
+def test_python312_arm64_functions_with_the_dependency_layer(template: Template) -> None:
     functions = resources(template, "AWS::Lambda::Function")
     assert len(functions) == len(FUNCTIONS)
     for name in FUNCTIONS:
@@ -238,22 +238,64 @@ def test_inbound_queue_is_fifo_with_a_fifo_dead_letter_queue(template: Template)
     assert queue["VisibilityTimeout"] >= 6 * function(template, "tutor")["Timeout"]
 
 
-def test_only_webhook_and_billing_can_enqueue_and_only_to_the_inbound_queue(template: Template) -> None:
-    """The webhook enqueues learners' messages, billing its notices (delivered by the tutor's send
-    policy); no other role may send to any queue."""
-    senders = {logical_id(function(template, name)["Role"]) for name in ("webhook", "billing")}
-    for role in senders:
+def test_only_webhook_billing_and_scheduler_can_enqueue_and_only_to_their_queues(template: Template) -> None:
+    """The webhook enqueues learners' messages, billing its notices, the scheduler its proactive messages
+    (all delivered by the tutor's send policy), and the scheduler's failed passes go to its own failure
+    queue; no other role may send to any queue, and none to "*"."""
+    queues = {
+        "webhook": [[{"Fn::GetAtt": ["InboundQueue", "Arn"]}]],
+        "billing": [[{"Fn::GetAtt": ["InboundQueue", "Arn"]}]],
+        "scheduler": [
+            [{"Fn::GetAtt": ["InboundQueue", "Arn"]}],
+            [{"Fn::GetAtt": ["SchedulerFailureQueue", "Arn"]}],
+        ],
+    }
+    senders = {logical_id(function(template, name)["Role"]) for name in queues}
+    for name, expected in queues.items():
+        role = logical_id(function(template, name)["Role"])
         send = [s for s in role_statements(template, role) if any("sqs" in a for a in as_list(s["Action"]))]
-        assert len(send) == 1
-        assert send[0]["Effect"] == "Allow"
-        assert set(as_list(send[0]["Action"])) <= {"sqs:SendMessage", "sqs:SendMessageBatch"}
-        assert as_list(send[0]["Resource"]) == [{"Fn::GetAtt": ["InboundQueue", "Arn"]}]
+        assert [as_list(s["Resource"]) for s in send] == expected, name
+        for statement in send:
+            assert statement["Effect"] == "Allow"
+            assert set(as_list(statement["Action"])) <= {"sqs:SendMessage", "sqs:SendMessageBatch"}
     for role_id in resources(template, "AWS::IAM::Role"):
         for statement in role_statements(template, role_id):
             actions = as_list(statement["Action"])
             assert not {"*", "sqs:*"} & set(actions), (role_id, statement)
             if role_id not in senders:
                 assert not any(a.startswith("sqs:Send") for a in actions), (role_id, statement)
+
+
+def test_scheduler_runs_every_5_minutes_retries_once_and_alarms(template: Template) -> None:
+    """The scheduler (issue 17): an EventBridge rule every 5 minutes, a timeout well under that period (passes
+    do not pile up), the tutor's queue and the database as its settings, one async retry at most and then
+    the failure queue, and alarms on its errors and on that queue. Fault covered: a pass that fails
+    silently (no retry bound, no destination, no alarm), or one that outlasts the period."""
+    props = function(template, "scheduler")
+    assert props["Timeout"] <= 120
+    variables = props["Environment"]["Variables"]
+    assert variables["QUEUE_URL"] == {"Ref": "InboundQueue"}
+    assert "DATABASE_HOST" in variables
+    (rule,) = resources(template, "AWS::Events::Rule").values()
+    assert rule["Properties"]["ScheduleExpression"] == "rate(5 minutes)"
+    assert rule["Properties"]["State"] == "ENABLED"
+    assert logical_id(rule["Properties"]["Targets"][0]["Arn"]) == "SchedulerLambdaFunction"
+    (invoke,) = resources(template, "AWS::Lambda::EventInvokeConfig").values()
+    config = invoke["Properties"]
+    assert logical_id(config["FunctionName"]) == "SchedulerLambdaFunction"
+    assert config["MaximumRetryAttempts"] <= 1
+    destination = config["DestinationConfig"]["OnFailure"]["Destination"]
+    assert destination == {"Fn::GetAtt": ["SchedulerFailureQueue", "Arn"]}
+    failures = template["Resources"]["SchedulerFailureQueue"]["Properties"]
+    assert not failures.get("FifoQueue")  # a Lambda destination must be a standard queue
+    alarms = {name: res["Properties"] for name, res in resources(template, "AWS::CloudWatch::Alarm").items()}
+    errors = alarms["SchedulerErrorsAlarm"]
+    assert (errors["Namespace"], errors["MetricName"]) == ("AWS/Lambda", "Errors")
+    assert errors["Dimensions"][0]["Value"] == {"Ref": "SchedulerLambdaFunction"}
+    depth = alarms["SchedulerFailuresAlarm"]
+    assert depth["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert depth["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["SchedulerFailureQueue", "QueueName"]}
+    assert depth["Threshold"] == 1
 
 
 def test_http_api_routes(template: Template) -> None:
@@ -345,6 +387,7 @@ SECRETS_BY_FUNCTION = {
     "tutor": {"WhatsAppTokenSecret", "StripeApiSecret", "ProvidersSecret", "DatabaseSecret"},
     "billing": {"StripeApiSecret", "StripeWebhookSecret", "DatabaseSecret"},
     "migrate": {"DatabaseSecret"},
+    "scheduler": {"DatabaseSecret"},
 }
 
 
@@ -353,8 +396,8 @@ def vpc_config(template: Template, name: str, overrides: dict[str, str] | None =
 
 
 def test_tutor_and_migrate_run_in_the_private_subnets(template: Template) -> None:
-    """The database and the cache are only reachable from the private subnets."""
-    for name in ("tutor", "migrate"):
+    """The database and the cache are only reachable from the private subnets (the scheduler reads it)."""
+    for name in ("tutor", "migrate", "scheduler"):
         config = vpc_config(template, name)
         assert config["SubnetIds"] == PRIVATE_SUBNETS, name
         assert config["SecurityGroupIds"] == [{"Ref": "FunctionSecurityGroup"}], name

@@ -1295,6 +1295,41 @@
     toast(`Ahora eres ${name} (+${waId})`);
   });
 
+  // Skip ahead: one scheduler pass as if it were later; what it queues arrives like any reply.
+  const KIND_LABELS = { followup: "seguimiento", review: "repaso", reminder: "recordatorio", reengage: "reenganche" };
+  const skipButtons = Array.from(document.querySelectorAll(".skip-btn"));
+  const skipResult = $("skip-result");
+
+  async function skipAhead(hours) {
+    skipButtons.forEach((b) => (b.disabled = true));
+    skipResult.textContent = "Pasando el planificador…";
+    try {
+      const res = await fetch("/dev/tick", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ hours }),
+      });
+      const body = await res.json().catch(() => ({}));
+      if (!res.ok) {
+        skipResult.textContent = "El planificador falló; mira la consola del servidor.";
+        return;
+      }
+      const when = new Date(body.at).toLocaleString("es", { dateStyle: "medium", timeStyle: "short" });
+      const kinds = Object.entries(body.by_kind || {})
+        .map(([k, n]) => `${n} ${KIND_LABELS[k] || k}`)
+        .join(", ");
+      skipResult.textContent = body.queued
+        ? `${when}: ${body.queued} mensaje(s) en camino (${kinds}).`
+        : `${when}: nada pendiente para nadie.`;
+    } catch (err) {
+      skipResult.textContent = "Sin conexión con el servidor local.";
+    } finally {
+      skipButtons.forEach((b) => (b.disabled = false));
+    }
+  }
+
+  skipButtons.forEach((b) => b.addEventListener("click", () => skipAhead(Number(b.dataset.hours))));
+
   el.learnerDefault.addEventListener("click", () => {
     const d = (state.config && state.config.default_learner) || FALLBACK_LEARNER;
     el.learnerWaId.value = d.wa_id;

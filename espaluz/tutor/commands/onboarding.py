@@ -1,5 +1,7 @@
 """Onboarding a new learner: explanation language, level (quick test or self-choice), target dialect,
-goal, consent to reminders. One message per step, each with reply buttons or a list.
+goal, consent to reminders (a yes is confirmed with the hour and zone they will come at: 19:00 in the
+phone number's country zone until changed in "perfil"). One message per step, each with reply buttons
+or a list.
 
 The step lives in ``state.extra["onboarding"]`` (``step``, ``prompted``, ``misses``, ``lang``); every
 answer is written to the learner row at once (``profile.set_*``), so an abandoned onboarding keeps what
@@ -197,8 +199,8 @@ def apply(conn: psycopg.Connection[Any], learner_id: UUID, choice: Choice, langu
     if step == "goals":
         profiles.set_goals(conn, learner_id, [value])
         return tr(language, f"✅ Objetivo: *{GOALS[value][0]}*.", f"Goal: {GOALS[value][1]}.")
-    profiles.set_reminders_consent(conn, learner_id, value == "yes")
-    return profile_menu.reminders_line(language, value == "yes")
+    # a yes says at what time and in which zone the reminders come, and that "perfil" changes them
+    return profile_menu.consent_to_reminders(conn, learner_id, value == "yes", language)
 
 
 def next_step(step: str) -> str | None:

@@ -181,6 +181,12 @@ def export_data(
             lid,
         ),
         "memory": _plain(export_memories(conn, lid)),
+        "proactive_messages": _rows(
+            conn,
+            """SELECT kind, slot, status, channel, reason, queued_at, sent_at
+               FROM proactive_messages WHERE learner_id = %s ORDER BY queued_at, kind""",
+            lid,
+        ),
         "billing": {
             "entitlement": next(
                 iter(_rows(conn, "SELECT * FROM entitlements WHERE learner_id = %s", lid)), None

@@ -7,6 +7,10 @@ do not commit: the caller owns the transaction.
 ``native_language`` is the explanation language: ``en`` or ``es`` (:data:`LANGUAGES`). Portuguese was
 once offered and may still be stored: :func:`explanation_language` reads it as English (why: see there).
 
+The daily reminder comes at ``reminder_hour`` (0-23, default 19) on the learner's ``timezone`` (an IANA
+name; NULL until filled from the phone's country code, migration 0008): :attr:`Profile.zone` is the zone
+in force either way, :func:`zone_name` its readable city and :func:`zone_of_words` what a learner typed.
+
 ``dialect`` holds the learner's target variety as a country code of the culture guide's table
 (``mx co ar es pa caribe pe cl``) or the older region names (``latam spain rioplatense``).
 :func:`engine_dialect` maps any of them to the three dialects the Spanish engine knows.
@@ -15,10 +19,12 @@ once offered and may still be stored: :func:`explanation_language` reads it as E
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from psycopg.rows import dict_row
 
+from espaluz.scheduler.zones import known_zones, valid_zone, zone_for
 from espaluz.text import fold
 
 if TYPE_CHECKING:
@@ -87,6 +93,61 @@ _DIALECT_WORDS: dict[str, str] = {
 }
 
 
+# Zones shown with a name of their own (Spanish, English); any other shows its city part.
+ZONE_NAMES: dict[str, tuple[str, str]] = {
+    "America/Mexico_City": ("Ciudad de México", "Mexico City"),
+    "America/Cancun": ("Cancún", "Cancún"),
+    "America/Bogota": ("Bogotá", "Bogotá"),
+    "America/Argentina/Buenos_Aires": ("Buenos Aires", "Buenos Aires"),
+    "America/Santiago": ("Santiago de Chile", "Santiago de Chile"),
+    "America/Havana": ("La Habana", "Havana"),
+    "America/Asuncion": ("Asunción", "Asunción"),
+    "America/Panama": ("Panamá", "Panama"),
+    "America/New_York": ("Nueva York", "New York"),
+    "America/Los_Angeles": ("Los Ángeles", "Los Angeles"),
+    "America/Sao_Paulo": ("São Paulo", "São Paulo"),
+    "Atlantic/Canary": ("Canarias", "Canary Islands"),
+    "Europe/London": ("Londres", "London"),
+    "Europe/Paris": ("París", "Paris"),
+    "Europe/Berlin": ("Berlín", "Berlin"),
+    "Europe/Rome": ("Roma", "Rome"),
+    "Europe/Lisbon": ("Lisboa", "Lisbon"),
+    "Europe/Brussels": ("Bruselas", "Brussels"),
+    "Europe/Zurich": ("Zúrich", "Zurich"),
+    "Europe/Vienna": ("Viena", "Vienna"),
+    "Europe/Stockholm": ("Estocolmo", "Stockholm"),
+    "Europe/Warsaw": ("Varsovia", "Warsaw"),
+    "Europe/Dublin": ("Dublín", "Dublin"),
+    "Europe/Moscow": ("Moscú", "Moscow"),
+    "Asia/Tokyo": ("Tokio", "Tokyo"),
+    "Asia/Shanghai": ("Shanghái", "Shanghai"),
+    "Australia/Sydney": ("Sídney", "Sydney"),
+}
+# Countries and other words learners type for a zone (folded), beyond the zones' own names.
+_ZONE_WORDS: dict[str, str] = {
+    "mexico": "America/Mexico_City", "cdmx": "America/Mexico_City", "df": "America/Mexico_City",
+    "espana": "Europe/Madrid", "españa": "Europe/Madrid", "spain": "Europe/Madrid",
+    "colombia": "America/Bogota", "argentina": "America/Argentina/Buenos_Aires",
+    "chile": "America/Santiago", "peru": "America/Lima", "venezuela": "America/Caracas",
+    "cuba": "America/Havana", "ecuador": "America/Guayaquil", "quito": "America/Guayaquil",
+    "bolivia": "America/La_Paz", "paraguay": "America/Asuncion", "uruguay": "America/Montevideo",
+    "guatemala": "America/Guatemala", "honduras": "America/Tegucigalpa", "nicaragua": "America/Managua",
+    "costa rica": "America/Costa_Rica", "san jose": "America/Costa_Rica", "panama": "America/Panama",
+    "san juan": "America/Puerto_Rico", "republica dominicana": "America/Santo_Domingo",
+    "dominican republic": "America/Santo_Domingo", "canarias": "Atlantic/Canary",
+    "estados unidos": "America/New_York", "eeuu": "America/New_York", "usa": "America/New_York",
+    "us": "America/New_York", "california": "America/Los_Angeles", "texas": "America/Chicago",
+    "brasil": "America/Sao_Paulo", "brazil": "America/Sao_Paulo", "reino unido": "Europe/London",
+    "uk": "Europe/London", "inglaterra": "Europe/London", "england": "Europe/London",
+    "alemania": "Europe/Berlin", "germany": "Europe/Berlin", "francia": "Europe/Paris",
+    "france": "Europe/Paris", "italia": "Europe/Rome", "italy": "Europe/Rome", "portugal": "Europe/Lisbon",
+    "nueva york": "America/New_York",
+}  # fmt: skip
+# Regions whose zones are places (not the legacy aliases "US/Eastern", "Cuba", "Etc/GMT+5"...).
+_PLACE_REGIONS = ("Africa/", "America/", "Antarctica/", "Asia/", "Atlantic/", "Australia/", "Europe/",
+                  "Indian/", "Pacific/")  # fmt: skip
+
+
 def explanation_language(code: str | None) -> str:
     """The explanation language to use for a stored ``native_language``: ``es`` or ``en``.
 
@@ -130,6 +191,43 @@ def dialect_name(dialect: str) -> str:
     return {"spain": "España", "rioplatense": "Argentina / Uruguay"}.get(dialect, dialect)
 
 
+def zone_name(zone: str, language: str = "es") -> str:
+    """A zone as a learner reads it: a known city name in their language, else the city part of the
+    IANA name with spaces ("America/Argentina/Buenos_Aires" -> "Buenos Aires")."""
+    named = ZONE_NAMES.get(zone)
+    if named:
+        return named[1] if language == "en" else named[0]
+    return zone.rsplit("/", 1)[-1].replace("_", " ")
+
+
+@cache
+def _zone_index() -> dict[str, str]:
+    """Folded typed forms -> IANA zone: every zone name ("europe/madrid"), the city part of each place
+    zone ("madrid", "buenos aires"), the named cities in both languages and the country words. When two
+    place zones share a city part, the shorter name wins ("America/Indianapolis")."""
+    index: dict[str, str] = {}
+    for zone in sorted(known_zones(), key=lambda z: (len(z), z)):
+        if zone.startswith(_PLACE_REGIONS):
+            index.setdefault(fold(zone.rsplit("/", 1)[-1].replace("_", " ")), zone)
+    for zone in known_zones():
+        index[fold(zone)] = zone
+        index[fold(zone.replace("_", " "))] = zone
+    for zone, (es, en) in ZONE_NAMES.items():
+        index[fold(es)] = index[fold(en)] = zone
+    index.update(_ZONE_WORDS)
+    return {said: zone for said, zone in index.items() if valid_zone(zone)}
+
+
+def zone_of_words(text: str) -> str | None:
+    """The IANA zone a learner typed: an IANA name ("Europe/Madrid", any case), a city part of one
+    ("Madrid", "buenos aires"), a named city in Spanish or English ("Ciudad de México", "Nueva York") or a
+    country ("España", "Colombia"); accents and case ignored. None when it names no zone."""
+    said = fold(text).removeprefix("hora de ").removeprefix("de ").strip()
+    if not said:
+        return None
+    return _zone_index().get(said) or _zone_index().get(said.replace(" / ", "/"))
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
     level: str
@@ -139,6 +237,15 @@ class Profile:
     reminders_consent: bool | None
     onboarded_at: datetime | None
     created_at: datetime
+    reminder_hour: int = 19
+    timezone: str | None = None  # as stored: NULL until filled from the phone number or chosen
+    wa_id: str | None = None
+
+    @property
+    def zone(self) -> str:
+        """The zone the reminders follow: the stored one, else the phone number's country zone (what
+        the scheduler will store)."""
+        return self.timezone or zone_for(self.wa_id)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -147,6 +254,8 @@ class Profile:
             "native_language": self.native_language,
             "goals": list(self.goals),
             "reminders_consent": self.reminders_consent,
+            "reminder_hour": self.reminder_hour,
+            "timezone": self.timezone,
             "onboarded_at": self.onboarded_at.isoformat() if self.onboarded_at else None,
             "created_at": self.created_at.isoformat(),
         }
@@ -155,7 +264,8 @@ class Profile:
 def load(conn: psycopg.Connection[Any], learner_id: UUID) -> Profile | None:
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
-            """SELECT level, dialect, native_language, goals, reminders_consent, onboarded_at, created_at
+            """SELECT level, dialect, native_language, goals, reminders_consent, onboarded_at, created_at,
+                      reminder_hour, timezone, wa_id
                FROM learners WHERE id = %s""",
             (learner_id,),
         )
@@ -195,6 +305,39 @@ def set_reminders_consent(conn: psycopg.Connection[Any], learner_id: UUID, conse
         "UPDATE learners SET reminders_consent = %s, reminders_consent_at = now() WHERE id = %s",
         (consent, learner_id),
     )
+
+
+def set_reminder_hour(conn: psycopg.Connection[Any], learner_id: UUID, hour: int) -> str:
+    """The daily reminder at ``hour`` local, which also turns reminders on (choosing an hour is consent);
+    a zone never stored is stored now, the one the learner was shown. Returns the zone in force. The caller
+    checks ``hour`` against the quiet hours."""
+    if not 0 <= hour <= 23:
+        raise ValueError(f"hour out of range {hour!r}")
+    conn.execute(
+        """UPDATE learners SET reminder_hour = %s, reminders_consent = true, reminders_consent_at = now()
+           WHERE id = %s""",
+        (hour, learner_id),
+    )
+    return fill_timezone(conn, learner_id)
+
+
+def set_timezone(conn: psycopg.Connection[Any], learner_id: UUID, zone: str) -> None:
+    if not valid_zone(zone):
+        raise ValueError(f"unknown zone {zone!r}")
+    conn.execute("UPDATE learners SET timezone = %s WHERE id = %s", (zone, learner_id))
+
+
+def fill_timezone(conn: psycopg.Connection[Any], learner_id: UUID) -> str:
+    """The learner's zone, stored from the phone number's country when still NULL (as the scheduler
+    would), so that what a confirmation says is what the reminder follows. Returns the zone."""
+    row = conn.execute("SELECT timezone, wa_id FROM learners WHERE id = %s", (learner_id,)).fetchone()
+    if row is None:
+        return zone_for(None)
+    if row[0]:
+        return str(row[0])
+    zone = zone_for(row[1])
+    conn.execute("UPDATE learners SET timezone = %s WHERE id = %s AND timezone IS NULL", (zone, learner_id))
+    return zone
 
 
 def mark_onboarded(conn: psycopg.Connection[Any], learner_id: UUID) -> None:

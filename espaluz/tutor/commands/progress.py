@@ -21,6 +21,7 @@ from psycopg.rows import dict_row
 
 from espaluz.tutor.commands.chart import MAX_BARS, accuracy_chart
 from espaluz.tutor.commands.texts import inline, tr
+from espaluz.tutor.ledger import OWN_TURNS_SQL
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -150,13 +151,6 @@ def load(conn: psycopg.Connection[Any], learner_id: UUID, now: datetime | None =
             (learner_id, week_start, now),
         )
         right_week = cur.fetchall()
-        cur.execute(
-            """SELECT DISTINCT (received_at AT TIME ZONE 'UTC')::date AS day FROM turns
-               WHERE learner_id = %s AND received_at >= %s AND received_at <= %s
-                 AND route IS DISTINCT FROM 'notice'""",
-            (learner_id, now - timedelta(days=STREAK_LOOKBACK_DAYS), now),
-        )
-        days = {r["day"] for r in cur.fetchall()}
 
     verbs: set[str] = set()
     words: set[str] = set()
@@ -168,6 +162,7 @@ def load(conn: psycopg.Connection[Any], learner_id: UUID, now: datetime | None =
         (SkillStat(r["skill"], int(r["attempts"]), int(r["right"])) for r in per_skill),
         key=lambda s: (-s.attempts, s.skill),
     )
+    days = active_days(conn, learner_id, now)
     today = now.astimezone(UTC).date()
     return Progress(
         verbs_week=tuple(sorted(verbs)),
@@ -178,6 +173,19 @@ def load(conn: psycopg.Connection[Any], learner_id: UUID, now: datetime | None =
         streak_days=streak(days, today),
         active_days_week=sum(1 for d in days if today - timedelta(days=6) <= d <= today),
     )
+
+
+def active_days(
+    conn: psycopg.Connection[Any], learner_id: UUID, now: datetime, zone: str = "UTC"
+) -> set[date]:
+    """The days (in ``zone``) on which the learner wrote, over the streak's look-back: their own messages,
+    not the notices or proactive messages the tutor sent first (turns of the ledger too)."""
+    rows = conn.execute(
+        f"""SELECT DISTINCT (received_at AT TIME ZONE %s)::date FROM turns
+            WHERE learner_id = %s AND received_at >= %s AND received_at <= %s AND {OWN_TURNS_SQL}""",  # noqa: S608
+        (zone, learner_id, now - timedelta(days=STREAK_LOOKBACK_DAYS), now),
+    ).fetchall()
+    return {r[0] for r in rows}
 
 
 def streak(days: set[date], today: date) -> int:
