@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from espaluz.spanish.phonetics import PHONE_NAMES
+from espaluz.text import words
 from espaluz.voice.audio import AudioProblem
 from espaluz.voice.scoring import ErrorType, Level
 from espaluz.whatsapp.outgoing import MAX_INTERACTIVE_BODY, Button, Reply
@@ -81,6 +82,21 @@ def not_set_up_reply(language: str, *, pronunciation: bool = False, reply_to: st
     operator finds them in the service's log."""
     texts = PRONUNCIATION_NOT_SET_UP_TEXTS if pronunciation else NOT_SET_UP_TEXTS
     return Reply(_say(language, texts), reply_to=reply_to)
+
+
+# An exercise whose alignment says the learner read something else: what Whisper heard, above the feedback.
+HEARD_ELSE_TEXTS = (
+    "🎧 Escuché: _{heard}_. La frase era: *{expected}*.",
+    "🎧 I heard: _{heard}_. The phrase was: *{expected}*.",
+)
+
+
+def heard_else_line(language: str, heard: str, expected: str) -> str | None:
+    """The line that tells a learner what was heard instead of the exercise's text; ``None`` when
+    nothing was heard or it is the same words (case, accents and punctuation aside)."""
+    if not words(heard) or words(heard) == words(expected):
+        return None
+    return _say(language, HEARD_ELSE_TEXTS).format(heard=heard.strip()[:120], expected=expected.strip())
 
 
 def problem_reply(problem: AudioProblem) -> Reply:

@@ -1,16 +1,26 @@
 """Which recogniser a voice note goes to.
 
-Short, clean clips in free conversation go to Groq's hosted Whisper: fast (a few hundred ms) and cheap,
-and a transcript is all the conversation needs. Everything else goes to the Modal GPU app: pronunciation
-exercises need the phoneme model (Whisper repairs *pero* into *perro*, so only phones tell them apart),
-and long or noisy clips get the large model and the VAD-aware pipeline there. Thresholds are settings
-(``VOICE_FAST_MAX_SECONDS``, ``VOICE_FAST_MIN_SNR_DB``).
+Every pronunciation exercise goes to the Modal GPU app: it needs the phoneme model (Whisper repairs
+*pero* into *perro*, so only phones tell them apart), and there the phoneme model alone scores it
+(gpu/app.py). Noisy free speech, and free speech longer than ``VOICE_FAST_MAX_SECONDS``, go there too:
+the VAD-aware pipeline, and no single-request latency budget to fit (Groq is called once, no retry).
+
+Short, clean free speech goes to the cheaper of the two (:mod:`espaluz.voice.costs`). Groq bills at least
+10 seconds per request, so a 1 s clip costs there what a 10 s clip does; a Modal container that is busy
+anyway (it answered this process under a second ago) processes a very short clip for less than that
+minimum. Any other time, Modal's cost includes the idle tail the call adds (up to the whole
+``scaledown_window`` and a cold start), and Groq wins. The caller passes ``modal_idle_for``: seconds since
+the Modal app last answered this process, ``None`` when unknown. Because every clean clip under 10 s
+costs Groq the same, ``VOICE_FAST_MAX_SECONDS`` up to 10 s moves clips off the GPU at no cost per clip.
+Thresholds are settings (``VOICE_FAST_MAX_SECONDS``, ``VOICE_FAST_MIN_SNR_DB``).
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 from typing import TYPE_CHECKING
+
+from espaluz.voice.costs import VoicePrices, groq_cost_usd, modal_cost_usd
 
 if TYPE_CHECKING:
     from espaluz.config import Settings
@@ -22,11 +32,33 @@ class Route(StrEnum):
     MODAL = "modal"
 
 
-def choose_route(audio: PreparedAudio, *, exercise: bool, settings: Settings) -> Route:
-    """Groq for a free-speech clip under ``voice_fast_max_seconds`` with SNR above
-    ``voice_fast_min_snr_db``; Modal for every exercise and every other clip."""
+def clip_cost_usd(
+    route: Route,
+    seconds: float,
+    settings: Settings,
+    *,
+    exercise: bool = False,
+    modal_idle_for: float | None = None,
+) -> float:
+    """Estimated cost of sending one clip of ``seconds`` to ``route`` (see :mod:`espaluz.voice.costs`)."""
+    prices = VoicePrices.from_settings(settings)
+    if route is Route.GROQ:
+        return groq_cost_usd(seconds, prices)
+    return modal_cost_usd(seconds, prices, exercise=exercise, idle_for=modal_idle_for)
+
+
+def choose_route(
+    audio: PreparedAudio, *, exercise: bool, settings: Settings, modal_idle_for: float | None = None
+) -> Route:
+    """Modal for every exercise, noisy clip (SNR at or under ``voice_fast_min_snr_db``) and clip of
+    ``voice_fast_max_seconds`` or more; otherwise the route whose :func:`clip_cost_usd` is lower (Groq
+    on a tie: it answers faster)."""
     if exercise:
         return Route.MODAL
     short = audio.duration < settings.voice_fast_max_seconds
     clean = audio.snr_db > settings.voice_fast_min_snr_db
-    return Route.GROQ if short and clean else Route.MODAL
+    if not (short and clean):
+        return Route.MODAL
+    groq = clip_cost_usd(Route.GROQ, audio.duration, settings)
+    modal = clip_cost_usd(Route.MODAL, audio.duration, settings, modal_idle_for=modal_idle_for)
+    return Route.MODAL if modal < groq else Route.GROQ

@@ -5,10 +5,13 @@
 1. download the media at once (``GraphClient.fetch_media``: fresh URL per attempt, backoff), keep it in
    the audio store (S3 or a local folder, with retention);
 2. decode and measure it (:mod:`espaluz.voice.audio`); unusable audio ends here with a friendly reply;
-3. route it (:mod:`espaluz.voice.routing`): free speech that is short and clean to Groq Whisper, the rest
-   and every pronunciation exercise to the Modal app, each falling back to the other for free speech;
+3. route it (:mod:`espaluz.voice.routing`): short, clean free speech to the cheaper recogniser (Groq
+   Whisper, unless a Modal container answered here a moment ago and the clip is shorter than Groq's
+   10-second billing minimum makes worthwhile), the rest and every pronunciation exercise to the Modal
+   app, each falling back to the other for free speech;
 4. for an exercise (``state.extra["voice_exercise"]``, set by :meth:`VoiceService.start_drill`): the
-   feedback message, a model pronunciation uploaded as a voice note, the phone skills to review;
+   feedback message (led by what was heard when the app found the learner said something else), a
+   model pronunciation uploaded as a voice note, the phone skills to review;
    for free speech: the transcript for the conversation (and, when the Modal app scored it, an
    approximate feedback message the tutor may add).
 
@@ -34,7 +37,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -48,7 +51,7 @@ from espaluz.voice.transcribers import GroqTranscriber, ModalAssessor, Transcrib
 from espaluz.voice.tts import SpeechUnavailable, build_speaker
 from espaluz.whatsapp.graph import GraphAPIError
 from espaluz.whatsapp.models import media_id
-from espaluz.whatsapp.outgoing import MessageLimitError, Reply
+from espaluz.whatsapp.outgoing import MAX_INTERACTIVE_BODY, MessageLimitError, Reply
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -224,7 +227,12 @@ class VoiceService:
             )
 
         exercise = exercise_of(state)
-        route = choose_route(prepared, exercise=exercise is not None, settings=self.settings)
+        route = choose_route(
+            prepared,
+            exercise=exercise is not None,
+            settings=self.settings,
+            modal_idle_for=self.modal.idle_for(),
+        )
         dialect = dialect_of(learner)
         logger.info(
             "voice learner=%s wamid=%s seconds=%.1f snr=%.1f route=%s exercise=%s",
@@ -349,10 +357,14 @@ class VoiceService:
             )
         timings["modal"] = time.perf_counter() - mark
         assessment = result.assessment
+        heard = (
+            feedback.heard_else_line(learner.native_language, result.transcript.text, exercise.text)
+            if result.heard_check
+            else None
+        )
         if assessment is None or not assessment.words:
-            reply = Reply(
-                f"I couldn't make out the words 🤔 Try again, reading: *{exercise.text}*", reply_to=message.id
-            )
+            text = f"I couldn't make out the words 🤔 Try again, reading: *{exercise.text}*"
+            reply = Reply(f"{heard}\n\n{text}" if heard else text, reply_to=message.id)
             return VoiceOutcome(
                 OutcomeKind.FEEDBACK, reply, transcript=result.transcript, route=Route.MODAL, audio_key=key
             )
@@ -361,6 +373,8 @@ class VoiceService:
         if all(w.level is Level.GOOD for w in assessment.words):
             state.extra.pop(STATE_KEY, None)
         reply = feedback.assessment_reply(assessment, reply_to=message.id, drill=bool(weak))
+        if heard:  # said something else: what was heard first, then the scores against the phrase
+            reply = replace(reply, text=f"{heard}\n\n{reply.text}"[:MAX_INTERACTIVE_BODY])
         voice_id = self.model_voice(learner, exercise.text, dialect)
         return VoiceOutcome(
             OutcomeKind.FEEDBACK,

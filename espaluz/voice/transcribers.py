@@ -9,10 +9,12 @@ processing time, and (Modal only) a pronunciation :class:`~espaluz.voice.scoring
   the chance the segment is speech at all.
 - Modal: ``modal.Cls.from_name(MODAL_APP_NAME, MODAL_CLASS_NAME)`` and its ``assess`` method, spawned
   and awaited with a deadline (``.remote`` has none): ``VOICE_MODAL_TIMEOUT_SECONDS``, at most 25 s, so
-  that a turn fits the tutor's per-turn budget (espaluz/tutor/batch.py). A call abandoned at its deadline
-  is cancelled (``FunctionCall.cancel``): nobody reads its answer, and a GPU left working on it is billed
-  and holds a container another learner could use. The ``modal`` client is imported only here, on first
-  use, so the webhook never pays for it.
+  that a turn fits the tutor's per-turn budget (espaluz/tutor/batch.py). Every call left running without
+  anyone waiting (its deadline passed, the connection was lost, or the caller was interrupted) is cancelled
+  (``FunctionCall.cancel``): nobody reads its answer, and a GPU left working on it is billed and holds a
+  container another learner could use. The ``modal`` client is imported only here, on first use, so the
+  webhook never pays for it. The assessor remembers when the app last answered this process
+  (``idle_for``): routing uses it to price a call to a container that is up (espaluz/voice/costs.py).
 - Groq: one request, no SDK retry (``max_retries=0``): its clips are under 5 s and answered in well under
   a second, and a second try would double the recognition's share of the per-turn budget; the Modal app
   is the fallback.
@@ -67,6 +69,9 @@ class VoiceResult:
     transcript: Transcript
     assessment: Assessment | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    # An exercise's clip was checked with Whisper because its alignment said the learner said something
+    # else: ``transcript`` is then what Whisper heard (else, on an exercise, the expected text).
+    heard_check: bool = False
 
 
 def language_code(name: str) -> str:
@@ -176,6 +181,11 @@ class ModalAssessor:
         self._settings = settings
         self._call = call
         self._spawn = spawn
+        self._answered_at: float | None = None  # time.monotonic() of the app's last answer here
+
+    def idle_for(self) -> float | None:
+        """Seconds since the app last answered this process; ``None`` before its first answer."""
+        return None if self._answered_at is None else max(time.monotonic() - self._answered_at, 0.0)
 
     def _spawn_deployed(self, data: bytes, expected_text: str | None, dialect: str) -> SpawnedCall:
         configured = self._settings.modal_token_id.get_secret_value() or os.environ.get("MODAL_TOKEN_ID")
@@ -197,13 +207,20 @@ class ModalAssessor:
         handle = (self._spawn or self._spawn_deployed)(data, expected_text, dialect)
         import modal
 
+        # The call has ended once ``get`` returns or raises the app's own error (it failed over there);
+        # a timeout, a lost connection or an interrupted wait leave it running for nobody: cancel those.
+        finished = False
         try:
             result: dict[str, Any] = handle.get(timeout=limit if timeout is None else min(limit, timeout))
-        except (modal.exception.TimeoutError, TimeoutError) as exc:
-            self._cancel(handle)
+            finished = True
+        except (modal.exception.TimeoutError, TimeoutError, modal.exception.ConnectionError, OSError) as exc:
             raise TranscriberUnavailable(f"Modal assessment failed: {type(exc).__name__}") from exc
-        except (modal.exception.Error, OSError) as exc:
+        except modal.exception.Error as exc:
+            finished = True
             raise TranscriberUnavailable(f"Modal assessment failed: {type(exc).__name__}") from exc
+        finally:
+            if not finished:
+                self._cancel(handle)
         return result
 
     @staticmethod
@@ -225,6 +242,7 @@ class ModalAssessor:
             if self._call
             else self._remote(data, expected_text, dialect, timeout)
         )
+        self._answered_at = time.monotonic()
         elapsed = time.perf_counter() - started
         return result_from_json(body, elapsed)
 
@@ -244,4 +262,5 @@ def result_from_json(body: dict[str, Any], elapsed: float) -> VoiceResult:
     )
     raw = body.get("assessment")
     assessment = Assessment.from_json(raw) if raw else None
-    return VoiceResult(transcript, assessment, {k: float(v) for k, v in body.get("timings", {}).items()})
+    timings = {k: float(v) for k, v in body.get("timings", {}).items()}
+    return VoiceResult(transcript, assessment, timings, heard_check=bool(body.get("heard_check")))

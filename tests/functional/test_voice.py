@@ -1,6 +1,8 @@
 """The voice path end to end: Groq's transcription API (a local server speaking it, reached through the
 official groq SDK), Amazon Polly's SynthesizeSpeech (a local server, reached through boto3), and the
-voice service downloading from the Graph API emulator, with a media URL that expires mid-download."""
+voice service downloading from the Graph API emulator, with a media URL that expires mid-download.
+Modal calls left without an answer (timeout, provider error, interrupted wait) are cancelled; an exercise
+the GPU app found was read as something else says what was heard."""
 
 from __future__ import annotations
 
@@ -453,3 +455,92 @@ def test_s3_store_keeps_audio_under_a_pseudonymous_key(aws_env: str, monkeypatch
     assert store.load(key) == b"OggS-voice"
     head = boto3.client("s3").head_object(Bucket="espaluz-audio-test", Key=key)
     assert head["ContentType"] == "audio/ogg"
+
+
+class _FailingCall:
+    """Modal's ``FunctionCall`` whose wait fails (``raising``: what ``get`` raises)."""
+
+    def __init__(self, raising: BaseException) -> None:
+        self.raising = raising
+        self.cancelled = False
+
+    def get(self, timeout: float | None = None) -> Any:
+        raise self.raising
+
+    def cancel(self, terminate_containers: bool = False) -> None:
+        self.cancelled = True
+
+
+def test_every_abandoned_modal_call_is_cancelled(no_keys: Settings) -> None:
+    """A lost connection and an interrupted wait leave the spawned call running for nobody: it is
+    cancelled either way, so no GPU keeps working (and billing) for an answer nobody reads. A call that
+    ended (answered, or failed in the app) is not cancelled."""
+    import modal
+
+    lost = _FailingCall(modal.exception.ConnectionError("reset"))
+    with pytest.raises(TranscriberUnavailable):
+        ModalAssessor(no_keys, spawn=lambda *_: lost).assess(b"clip", "el perro", "latam")
+    assert lost.cancelled
+    failed = _FailingCall(modal.exception.RemoteError("boom"))
+    with pytest.raises(TranscriberUnavailable):
+        ModalAssessor(no_keys, spawn=lambda *_: failed).assess(b"clip", "el perro", "latam")
+    assert not failed.cancelled
+    interrupted = _FailingCall(KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt):
+        ModalAssessor(no_keys, spawn=lambda *_: interrupted).assess(b"clip", "el perro", "latam")
+    assert interrupted.cancelled
+
+    class Answered(_FailingCall):
+        def get(self, timeout: float | None = None) -> Any:
+            return {"transcript": "el perro", "timings": {}}
+
+    answered = Answered(RuntimeError())
+    assessor = ModalAssessor(no_keys, spawn=lambda *_: answered)
+    assert assessor.idle_for() is None
+    assessor.assess(b"clip", "el perro", "latam")
+    assert not answered.cancelled
+    idle = assessor.idle_for()
+    assert idle is not None
+    assert 0.0 <= idle < 5.0
+
+
+@pytest.mark.parametrize(
+    ("heard_check", "language", "first_line"),
+    [
+        (True, "en", "🎧 I heard: _hola amigo_. The phrase was: *el perro*."),
+        (True, "es", "🎧 Escuché: _hola amigo_. La frase era: *el perro*."),
+        (False, "en", None),
+    ],
+)
+def test_exercise_said_something_else_tells_what_was_heard(
+    graph_emulator: GraphEmulator, no_keys: Settings, heard_check: bool, language: str, first_line: str | None
+) -> None:
+    """The GPU app checked the clip with Whisper (its alignment said the learner read something else):
+    the feedback leads with what was heard, in the learner's language; without the check, no such line."""
+    from espaluz.voice.scoring import Vocabulary, score
+    from tests.voice_samples import VOCAB, posteriorgram
+
+    assessment = score(posteriorgram(["e", "l", "p", "e", "r", "o"]), Vocabulary(VOCAB), "el perro")
+    answer = {
+        "transcript": "hola amigo" if heard_check else "el perro",
+        "confidence": 0.8,
+        "language": "es",
+        "assessment": {**assessment.to_json(), "transcript": "hola amigo"},
+        "whisper": heard_check,
+        "heard_check": heard_check,
+        "timings": {"prepare": 0.01, "phonemes": 0.01, "scoring": 0.01},
+    }
+    graph = GraphClient(graph_emulator.graph_url, ACCESS_TOKEN)
+    media_id = graph.upload_media(PHONE_NUMBER_ID, speech_ogg("el perro"), "audio/ogg")
+    service = VoiceService(no_keys, graph, modal=ModalAssessor(no_keys, call=lambda *_: answer))
+    state = ConversationState()
+    service.start_exercise(state, "el perro", skill="pron:r")
+    outcome = service.handle(learner(language), voice_message(media_id), state)
+    assert outcome.kind is OutcomeKind.FEEDBACK
+    assert outcome.reply is not None
+    assert outcome.assessment is not None
+    if first_line is None:
+        assert "🎧" not in outcome.reply.text
+    else:
+        assert outcome.reply.text.split("\n")[0] == first_line
+        assert "el 🟢" in outcome.reply.text or "🟢 el" in outcome.reply.text

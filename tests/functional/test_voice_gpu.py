@@ -1,9 +1,15 @@
 """The Modal class body on a CPU: ``Pronunciation(tiny=True).assess.local(...)`` with tiny random-weight
 Whisper and wav2vec2 built from configs (no downloads), alone and behind the voice service for a
-pronunciation exercise (feedback message, model voice note uploaded, skills to review)."""
+pronunciation exercise (feedback message, model voice note uploaded, skills to review).
+
+The lean exercise path: with an expected text, the phoneme model alone scores the clip and Whisper is
+not called (counted with forward hooks on the models) unless the alignment says the learner said
+something else; free speech still runs Whisper first. Bad input: an unknown phoneme-model name, noise.
+"""
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -43,20 +49,93 @@ def assess(tiny: Any, audio: bytes, expected: str | None, dialect: str) -> dict[
     return result
 
 
-def test_tiny_class_runs_whisper_phonemes_and_scoring(tiny: Any) -> None:
+def test_tiny_class_runs_phonemes_and_scoring(tiny: Any) -> None:
     """The whole method body: transcript, confidence, detected language, timings, and an assessment
-    over exactly the expected words (random weights: the scores are arbitrary, the shape is not)."""
+    over exactly the expected words (random weights: the scores are arbitrary, the shape is not);
+    Whisper ran exactly when the accuracy is under the "said something else" threshold."""
+    from gpu.app import SOMETHING_ELSE_BELOW
+
     result = assess(tiny, speech_ogg("el perro corre"), "el perro corre", "latam")
     assert isinstance(result["transcript"], str)
     assert 0.0 <= result["confidence"] <= 1.0
     assert result["language"] in ("es", "en", "pt", "fr", "it", "de")
-    assert set(result["timings"]) == {"prepare", "whisper", "phonemes", "scoring"}
+    checked = result["assessment"]["accuracy"] < SOMETHING_ELSE_BELOW
+    assert result["whisper"] is checked
+    assert set(result["timings"]) == {"prepare", "phonemes", "scoring"} | ({"whisper"} if checked else set())
     assessment = Assessment.from_json(result["assessment"])
     assert [w.text for w in assessment.words] == ["el", "perro", "corre"]
     assert [p.phone for p in assessment.words[1].phones] == ["p", "e", "r", "o"]
     assert not assessment.approximate
     for value in (assessment.accuracy, assessment.fluency, assessment.completeness, assessment.prosody):
         assert 0.0 <= value <= 100.0
+
+
+@pytest.fixture(scope="module")
+def counted() -> tuple[dict[str, Any], dict[str, int]]:
+    """Tiny models on the CPU, with forward hooks counting each model's calls (torch's own hooks)."""
+    from gpu.app import load_tiny
+
+    models = load_tiny("cpu")
+    calls = {"whisper": 0, "phonemes": 0}
+    for name in calls:
+        models[name].register_forward_pre_hook(lambda *_, name=name: calls.__setitem__(name, calls[name] + 1))
+    return models, calls
+
+
+def run(counted: tuple[dict[str, Any], dict[str, int]], text: str | None, **kwargs: float) -> dict[str, Any]:
+    from gpu.app import run_assessment
+
+    models, calls = counted
+    for name in calls:
+        calls[name] = 0
+    result: dict[str, Any] = run_assessment(
+        models, "cpu", speech_ogg("el perro corre"), text, "latam", **kwargs
+    )
+    return result
+
+
+def test_exercise_said_as_expected_runs_no_whisper(counted: tuple[dict[str, Any], dict[str, int]]) -> None:
+    """Alignment score above the threshold (threshold 0: any score is above): one phoneme-model pass,
+    no Whisper call; the transcript is the expected text, its confidence the accuracy."""
+    result = run(counted, "el perro corre", recheck_below=0.0)
+    assert counted[1] == {"whisper": 0, "phonemes": 1}
+    assert result["whisper"] is False
+    assert "whisper" not in result["timings"]
+    assert result["transcript"] == "el perro corre"
+    assert result["confidence"] == round(result["assessment"]["accuracy"] / 100, 3)
+    assert [w["word"] for w in result["words"]] == ["el", "perro", "corre"]
+
+
+def test_exercise_said_something_else_asks_whisper(counted: tuple[dict[str, Any], dict[str, int]]) -> None:
+    """Alignment score below the threshold (threshold over 100: any score is below): Whisper runs after the
+    phonemes to say what was heard; the assessment still scores the expected words."""
+    result = run(counted, "el perro corre", recheck_below=100.1)
+    assert counted[1]["phonemes"] == 1
+    assert counted[1]["whisper"] > 0
+    assert result["whisper"] is True
+    assert "whisper" in result["timings"]
+    assert result["assessment"]["transcript"] == result["transcript"]
+    assert result["assessment"]["expected_text"] == "el perro corre"
+
+
+def test_free_speech_still_transcribes_first(counted: tuple[dict[str, Any], dict[str, int]]) -> None:
+    """No expected text: Whisper's transcript is what gets scored (approximate), whatever the threshold."""
+    result = run(counted, None, recheck_below=0.0)
+    assert counted[1]["whisper"] > 0
+    assert result["whisper"] is True
+    if result["assessment"] is not None:
+        assert result["assessment"]["approximate"]
+
+
+def test_phoneme_models_are_pinned() -> None:
+    """Both phoneme models have a pinned 40-hex revision; an unknown name is refused at deploy."""
+    from gpu.app import DEFAULT_PHONEME_MODEL, PHONEME_MODELS, phoneme_choice
+
+    assert DEFAULT_PHONEME_MODEL in PHONEME_MODELS
+    assert phoneme_choice("xlsr-53")[0] == "facebook/wav2vec2-xlsr-53-espeak-cv-ft"
+    assert all(re.fullmatch(r"[0-9a-f]{40}", revision) for _, revision in PHONEME_MODELS.values())
+    with pytest.raises(ValueError, match="VOICE_PHONEME_MODEL"):
+        phoneme_choice("wav2vec2-latest")
 
 
 def test_tiny_class_reports_unusable_audio(tiny: Any) -> None:

@@ -1,4 +1,6 @@
-"""Routing thresholds and the feedback message (three levels, one fix, try again, approximate note)."""
+"""Routing thresholds, the per-clip cost estimate behind them (Groq's 10-second billing minimum, Modal's
+idle tail), and the feedback message (three levels, one fix, try again, approximate note, what was heard).
+Bad input: a clip of zero seconds, a negative idle time, unknown GPU prices."""
 
 from __future__ import annotations
 
@@ -6,8 +8,16 @@ import numpy as np
 
 from espaluz.config import Settings
 from espaluz.voice.audio import AudioProblem, PreparedAudio, Segment
-from espaluz.voice.feedback import PROBLEM_REPLIES, RETRY_BUTTON, assessment_reply, fix_first, problem_reply
-from espaluz.voice.routing import Route, choose_route
+from espaluz.voice.costs import VoicePrices, groq_cost_usd, modal_cost_usd
+from espaluz.voice.feedback import (
+    PROBLEM_REPLIES,
+    RETRY_BUTTON,
+    assessment_reply,
+    fix_first,
+    heard_else_line,
+    problem_reply,
+)
+from espaluz.voice.routing import Route, choose_route, clip_cost_usd
 from espaluz.voice.scoring import Vocabulary, score
 from tests.voice_samples import PAUSE, VOCAB, posteriorgram
 
@@ -20,13 +30,62 @@ def clip(duration: float, snr: float) -> PreparedAudio:
 
 def test_route_by_duration_snr_and_exercise() -> None:
     """Boundaries: under 5 s AND above 20 dB goes to Groq; exactly 5 s or 20 dB, any exercise -> Modal."""
-    settings = Settings()
+    settings = Settings(voice_fast_max_seconds=5.0, voice_fast_min_snr_db=20.0)
     assert choose_route(clip(3.0, 30.0), exercise=False, settings=settings) is Route.GROQ
     assert choose_route(clip(5.0, 30.0), exercise=False, settings=settings) is Route.MODAL
     assert choose_route(clip(3.0, 20.0), exercise=False, settings=settings) is Route.MODAL
     assert choose_route(clip(3.0, 30.0), exercise=True, settings=settings) is Route.MODAL
     relaxed = Settings(voice_fast_max_seconds=10.0, voice_fast_min_snr_db=10.0)
     assert choose_route(clip(8.0, 15.0), exercise=False, settings=relaxed) is Route.GROQ
+
+
+def test_groq_bills_at_least_ten_seconds() -> None:
+    """A 0 s, 2 s or 10 s clip costs Groq the same (the 10-second minimum); 20 s costs twice that."""
+    prices = VoicePrices.from_settings(Settings())
+    floor = groq_cost_usd(10.0, prices)
+    assert prices.groq_min_seconds == 10.0
+    assert groq_cost_usd(0.0, prices) == groq_cost_usd(2.0, prices) == floor
+    assert groq_cost_usd(20.0, prices) == 2 * floor
+    assert floor == 10 * 0.04 / 3600  # whisper-large-v3-turbo: $0.04 per audio hour
+
+
+def test_modal_cost_counts_the_idle_tail() -> None:
+    """A cold Modal call pays a start and the whole idle window; a busy container only the work and the
+    time since its last answer (a negative idle time counts as none); exercises (no Whisper) cost less."""
+    prices = VoicePrices.from_settings(Settings())
+    cold = modal_cost_usd(2.0, prices, exercise=False, idle_for=None)
+    expired = modal_cost_usd(2.0, prices, exercise=False, idle_for=prices.modal_scaledown_seconds + 1)
+    busy = modal_cost_usd(2.0, prices, exercise=False, idle_for=0.0)
+    assert cold == expired > modal_cost_usd(2.0, prices, exercise=False, idle_for=5.0) > busy
+    assert modal_cost_usd(2.0, prices, exercise=False, idle_for=-3.0) == busy
+    assert modal_cost_usd(2.0, prices, exercise=True, idle_for=0.0) < busy
+    assert cold > 100 * groq_cost_usd(2.0, prices)  # why a lone short clip never wakes a GPU
+    odd = VoicePrices.from_settings(Settings(modal_gpu="B300"))  # unknown GPU: the L4 rate, not zero
+    assert odd.modal_usd_per_second == prices.modal_usd_per_second
+
+
+def test_short_clean_clip_goes_to_the_cheaper_path() -> None:
+    """With Groq's minimum, a 1 s clip is cheaper on a Modal container that just answered (its work only)
+    than on Groq, a 4 s clip is not; with no container known to be up, Groq. Each choice is the cheaper
+    of the two estimates; exercises and noisy clips stay on Modal whatever the cost."""
+    settings = Settings()
+    for seconds, idle, expected in ((1.0, 0.0, Route.MODAL), (4.0, 0.0, Route.GROQ), (1.0, None, Route.GROQ)):
+        chosen = choose_route(clip(seconds, 30.0), exercise=False, settings=settings, modal_idle_for=idle)
+        assert chosen is expected
+        costs = {r: clip_cost_usd(r, seconds, settings, modal_idle_for=idle) for r in Route}
+        assert costs[chosen] == min(costs.values())
+    assert choose_route(clip(1.0, 30.0), exercise=True, settings=settings, modal_idle_for=None) is Route.MODAL
+    assert (
+        choose_route(clip(1.0, 10.0), exercise=False, settings=settings, modal_idle_for=None) is Route.MODAL
+    )
+
+
+def test_heard_line_only_when_other_words() -> None:
+    """What was heard is shown only when it is other words (case and punctuation aside), in es or en."""
+    assert heard_else_line("en", "El perro.", "el perro") is None
+    assert heard_else_line("es", "  ", "el perro") is None
+    assert heard_else_line("en", "hola", "el perro") == "🎧 I heard: _hola_. The phrase was: *el perro*."
+    assert heard_else_line("pt", "hola", "el perro") == "🎧 Escuché: _hola_. La frase era: *el perro*."
 
 
 def test_feedback_marks_words_and_names_one_fix() -> None:
