@@ -76,6 +76,18 @@ def step_back(database_url: str, redis_client: redis.Redis[bytes], hours: float,
     redis_client.delete(active_key(key))
 
 
+def wrote_hola(
+    maya: Learner, redis_client: redis.Redis[bytes], database_url: str, *, hours: float, hour: int
+) -> datetime:
+    """An English-speaking A1 learner who said "hola" ``hours`` ago, consents to reminders and lives where
+    it is ``hour`` o'clock now; returns that now."""
+    maya.say("hola")
+    maya.profile(native_language="en", level="A1")
+    now = datetime.now(UTC)
+    step_back(database_url, redis_client, hours, timezone=zone_at(now, hour), reminders_consent=True)
+    return now
+
+
 def proactive_rows(database_url: str) -> list[tuple[str, str, str | None, str | None]]:
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
@@ -209,10 +221,7 @@ def test_an_offer_follow_up_goes_once_as_a_voice_note_and_never_after_no(
     database_url: str,
     graph_emulator: GraphEmulator,
 ) -> None:
-    learner.say("hola")
-    learner.profile(native_language="en", level="A1")
-    now = datetime.now(UTC)
-    step_back(database_url, redis_client, 3, timezone=zone_at(now, 12), reminders_consent=True)
+    now = wrote_hola(learner, redis_client, database_url, hours=3, hour=12)
     learner_id, _ = learner_row(database_url)
     with psycopg.connect(database_url) as conn:
         conn.execute(
@@ -262,10 +271,7 @@ def test_overlapping_passes_and_a_redelivered_envelope_send_once(
     database_url: str,
     graph_emulator: GraphEmulator,
 ) -> None:
-    learner.say("hola")
-    learner.profile(native_language="en", level="A1")
-    now = datetime.now(UTC)
-    step_back(database_url, redis_client, 48, timezone=zone_at(now, 19), reminders_consent=True)
+    now = wrote_hola(learner, redis_client, database_url, hours=48, hour=19)
     results: list[TickResult] = []
     passes = [
         threading.Thread(target=lambda: results.append(tick(redis_client, database_url, now))) for _ in "ab"
@@ -294,10 +300,7 @@ def test_stop_before_sending_and_a_learner_writing_meanwhile_get_nothing(
     graph_emulator: GraphEmulator,
     lambda_context: Any,
 ) -> None:
-    learner.say("hola")
-    learner.profile(native_language="en", level="A1")
-    now = datetime.now(UTC)
-    step_back(database_url, redis_client, 48, timezone=zone_at(now, 19), reminders_consent=True)
+    now = wrote_hola(learner, redis_client, database_url, hours=48, hour=19)
     # She writes while the reminder waits in the queue: her message is answered, the reminder is not sent.
     assert tick(redis_client, database_url, now).by_kind == {"reminder": 1}
     before = len(replies(graph_emulator))

@@ -16,7 +16,8 @@ delete                borrar, borrar mis datos, delete my data, ...             
 export                exportar, export, exportar mis datos, export my data, ...  cmd:export
 profile               perfil, profile, mi perfil, configurar, setup              cmd:profile, prof:*
                       idioma inglés, language english, variante España,
-                      dialect spain, recordatorios no, objetivo viajar, idioma
+                      dialect spain, recordatorios no, objetivo viajar, idioma,
+                      recordatorio a las 20, reminder at 8pm, zona horaria Madrid
 ====================  =========================================================  ====================
 
 "perfil" shows the profile and changes one field at a time (:mod:`.profile_menu`); it never restarts
