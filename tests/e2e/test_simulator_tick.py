@@ -32,18 +32,7 @@ from espaluz.dev.stack import LocalStack
 from espaluz.dev.worker import SchedulerTicker
 from espaluz.scheduler.tick import TickResult
 from tests.conftest import CHROMIUM, free_port
-
-ZONES = ("America/Mexico_City", "Europe/Madrid", "Asia/Tokyo", "America/New_York", "Asia/Kolkata")
-WAKING = range(10, 20)
-
-
-def waking_zone(now: datetime) -> tuple[str, int]:
-    """A zone where it is a waking hour at ``now`` (not in the hour's last minute), and that hour."""
-    for zone in ZONES:
-        here = now.astimezone(ZoneInfo(zone))
-        if here.hour in WAKING and here.minute < 58:
-            return zone, here.hour
-    raise AssertionError("no zone at a waking hour")  # the zones span the day
+from tests.functional.test_scheduler_lambda import waking_zone
 
 
 @pytest.fixture
@@ -80,7 +69,8 @@ def stack(database_url: str, redis_url: str, tmp_path: Path) -> Iterator[LocalSt
 
 def due_learner(database_url: str, now: datetime) -> str:
     """A learner whose daily reminder is due at ``now``; returns their wa_id."""
-    zone, hour = waking_zone(now)
+    zone = waking_zone(now)  # the pass runs at ``now`` exactly (``at``): the minute does not matter
+    hour = now.astimezone(ZoneInfo(zone)).hour
     wa_id = "52155" + str(uuid.uuid4().int)[:8]
     last = now - timedelta(days=2)
     with psycopg.connect(database_url, autocommit=True) as conn:

@@ -2,8 +2,9 @@
 a Lambda context, the real Postgres (migrated) and the tutor's inbound queue as an SQS FIFO queue on a moto
 server.
 
-A learner is made due for their daily reminder at run time: a zone where it is now a waking hour, that hour
-as their reminder hour, consent given, onboarded, last message two days ago. Covered: one pass puts exactly
+A learner is made due for a review at run time: a card due an hour ago, their last message 8 hours ago (inside
+the window), in a zone where it is now a waking hour, so nothing depends on the minute the test runs (a
+reminder-hour learner did: CI ran it at hh:58 once). Covered: one pass puts exactly
 one envelope on the queue, in the learner's message group, at the invocation's clock (not the event's
 ``time``); a second invocation in the same slot (EventBridge's retry, an overlapping pass) queues nothing
 more; an operator's ``{"at": ...}`` is honoured. Bad input: a queue URL that does not exist (the queue
@@ -29,7 +30,8 @@ import pytest
 from espaluz.config import get_settings
 from espaluz.queue.base import QueueError
 
-# Zones around the world: one of them is at a waking hour whatever the time of the run.
+# Zones around the world: their offsets leave no gap of 10 hours, so one of them is between 10:00 and
+# 19:59 whatever the time of the run (and stays awake until 22:00, past any hour change during a test).
 ZONES = (
     "America/Mexico_City",
     "Europe/Madrid",
@@ -45,13 +47,12 @@ ZONES = (
 WAKING = range(10, 20)  # well outside the default quiet hours (22-8)
 
 
-def waking_zone(now: datetime) -> tuple[str, int]:
-    """A zone where it is a waking hour at ``now``, not in the hour's last minute, and that local hour."""
+def waking_zone(now: datetime) -> str:
+    """A zone where it is a waking hour at ``now``."""
     for zone in ZONES:
-        here = now.astimezone(ZoneInfo(zone))
-        if here.hour in WAKING and here.minute < 58:
-            return zone, here.hour
-    raise AssertionError("no zone at a waking hour")  # impossible: the zones span the day
+        if now.astimezone(ZoneInfo(zone)).hour in WAKING:
+            return zone
+    raise AssertionError("no zone at a waking hour")  # impossible: see ZONES
 
 
 def scheduled_event(at: datetime) -> dict[str, Any]:
@@ -102,17 +103,22 @@ def scheduler_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterato
 
 
 def due_learner(db: psycopg.Connection[Any], now: datetime) -> tuple[UUID, str]:
-    """A learner whose daily reminder is due at ``now``; returns their id and FIFO group (learner_key)."""
-    zone, hour = waking_zone(now)
+    """A learner with a review due at ``now`` (a card due an hour ago, their last message 8 hours ago:
+    inside the window, at any waking hour, so the test does not depend on the minute it runs); returns
+    their id and FIFO group (learner_key)."""
     wa_id = "52155" + str(uuid.uuid4().int)[:8]
-    last = now - timedelta(days=2)
+    last = now - timedelta(hours=8)
     row = db.execute(
-        """INSERT INTO learners (wa_id, learner_key, last_inbound_at, timezone, reminder_hour,
-                                 reminders_consent, onboarded_at)
-           VALUES (%s, %s, %s, %s, %s, true, %s) RETURNING id""",
-        (wa_id, wa_id, last, zone, hour, last),
+        """INSERT INTO learners (wa_id, learner_key, last_inbound_at, timezone, reminders_consent,
+                                 onboarded_at)
+           VALUES (%s, %s, %s, %s, true, %s) RETURNING id""",
+        (wa_id, wa_id, last, waking_zone(now), last),
     ).fetchone()
     assert row is not None
+    db.execute(
+        "INSERT INTO skill_cards (learner_id, skill, card, due) VALUES (%s, 'gp:ser_identity', '{}', %s)",
+        (row[0], now - timedelta(hours=1)),
+    )
     return UUID(str(row[0])), wa_id
 
 
@@ -135,7 +141,7 @@ def claimed(db: psycopg.Connection[Any], learner_id: UUID) -> list[tuple[str, st
     return [(str(kind), str(status)) for kind, status in rows]
 
 
-def test_a_scheduled_invocation_queues_the_due_reminder_once(
+def test_a_scheduled_invocation_queues_the_due_review_once(
     db: psycopg.Connection[Any], inbound: tuple[Any, str], scheduler_env: Any, lambda_context: Any
 ) -> None:
     from functions.scheduler.handler import handler
@@ -148,9 +154,9 @@ def test_a_scheduled_invocation_queues_the_due_reminder_once(
     # The event's time is hours old (a late delivery): the pass runs at the invocation's clock.
     result = handler(scheduled_event(now - timedelta(hours=3)), lambda_context)
     assert result["queued"] == 1, result
-    assert result["by_kind"] == {"reminder": 1}
+    assert result["by_kind"] == {"review": 1}
     assert abs(datetime.fromisoformat(result["at"]) - datetime.now(UTC)) < timedelta(minutes=1)
-    assert claimed(db, learner_id) == [("reminder", "queued")]
+    assert claimed(db, learner_id) == [("review", "queued")]
 
     # EventBridge's retry, or the next pass within the slot: nothing more.
     again = handler(scheduled_event(now), lambda_context)
@@ -161,23 +167,23 @@ def test_a_scheduled_invocation_queues_the_due_reminder_once(
     assert messages[0]["Attributes"]["MessageGroupId"] == group
     body = json.loads(messages[0]["Body"])
     assert str(learner_id) in json.dumps(body)
-    assert "reminder" in json.dumps(body)
+    assert "review" in json.dumps(body)
 
 
 def test_an_operators_at_is_honoured(
     db: psycopg.Connection[Any], inbound: tuple[Any, str], scheduler_env: Any, lambda_context: Any
 ) -> None:
-    """``{"at": ...}`` (a manual invoke) runs the pass at that time: here an hour when the learner's
-    reminder is not due, so nothing is queued, and the answer names the time asked for."""
+    """``{"at": ...}`` (a manual invoke) runs the pass at that time: here three hours ago, when the
+    learner's card was not due yet, so nothing is queued, and the answer names the time asked for."""
     from functions.scheduler.handler import handler
 
     sqs, url = inbound
     scheduler_env(url)
     now = datetime.now(UTC)
     learner_id, _ = due_learner(db, now)
-    later = (now + timedelta(hours=5)).replace(microsecond=0)
-    result = handler({"at": later.isoformat()}, lambda_context)
-    assert datetime.fromisoformat(result["at"]) == later
+    earlier = (now - timedelta(hours=3)).replace(microsecond=0)
+    result = handler({"at": earlier.isoformat()}, lambda_context)
+    assert datetime.fromisoformat(result["at"]) == earlier
     assert result["queued"] == 0
     assert claimed(db, learner_id) == []
     assert drain(sqs, url) == []
