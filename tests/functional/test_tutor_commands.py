@@ -432,7 +432,9 @@ def test_forged_stale_and_replayed_confirmations_delete_nothing(
     ana = learner(pool, "15550000032")
     ask = rendered(center.handle(ana, "delete", None, ConversationState(), now=NOW))
     token_id = ids(ask.reply)[0]
-    forged = rendered(center.handle(ana, "", token_id[:-1] + "x", roundtrip(ask.state), now=NOW))
+    # A random token ends in "x" once in 64 runs, and "x" then forged nothing (a CI run met it).
+    other = "y" if token_id.endswith("x") else "x"
+    forged = rendered(center.handle(ana, "", token_id[:-1] + other, roundtrip(ask.state), now=NOW))
     assert forged.route == "command.delete.rejected"
     assert not forged.delete_learner
     # the forged attempt consumed the token: the genuine button no longer works either
