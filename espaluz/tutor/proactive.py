@@ -256,6 +256,8 @@ class Proactive:
     def _followup(
         self, conn: psycopg.Connection[Any], order: Order, learner: Learner, language: str
     ) -> Composed | Skipped:
+        if order.offer_id is None:
+            return Skipped("offer")
         row = conn.execute(
             """SELECT o.value_line, o.followup_status, COALESCE(p.marketing_consent, false),
                       COALESCE(p.receives_voice, false)
@@ -271,7 +273,7 @@ class Proactive:
             order.at, learner.last_inbound_at, learner.plan, consent, voice, opted, self.templates.followup
         )
         if channel == "skip":
-            mark_followup(conn, order.offer_id, "skipped", None)  # type: ignore[arg-type]
+            mark_followup(conn, order.offer_id, "skipped", None)
             return Skipped("marketing" if opted else "window")
         if channel == "template":
             return Composed([Template(self.templates.followup, "es", marketing=True)], "template")
