@@ -230,10 +230,14 @@ def is_attempt(pending: PendingDrill, text: str, reply_id: str | None) -> bool:
     An answer is a chosen option, or one to three words (after an optional subject pronoun) that are the
     expected form, a form of some Spanish verb, a near miss of the expected form, or a word the learner
     could have meant as the answer; never a question, an emoji, a greeting or thanks, an English phrase,
-    or a sentence."""
+    or a sentence, unless it is the expected answer itself (the Spanish for "hello" is "hola")."""
     if reply_id:
         return reply_id.startswith(ANSWER_PREFIX)
     folded = fold(text)
+    answer = fold(answer_of(text, None))
+    expected = [fold(e) for e in pending.expected] + [fold(o) for o in pending.options]
+    if answer and answer in expected:  # before the small-talk filters: "hola" or "sí" may be the answer
+        return True
     kind = pending.exercise.get("type", "")
     if kind in SENTENCE_TYPES:  # a sentence that shares half its words with an accepted answer
         return _overlap(text, pending.expected) >= 0.5
@@ -249,9 +253,7 @@ def is_attempt(pending: PendingDrill, text: str, reply_id: str | None) -> bool:
     words = folded.split(" ")
     if len(words) > 3 or folded in _SPANISH_SMALL_TALK or any(w in _ENGLISH for w in words):
         return False
-    answer = fold(answer_of(text, None))
-    expected = [fold(e) for e in pending.expected] + [fold(o) for o in pending.options]
-    if answer in expected or any(_near(answer, e) for e in expected):
+    if any(_near(answer, e) for e in expected):
         return True
     if all(readings(w) for w in answer.split(" ")):
         return True  # forms of real verbs: a wrong answer, still an answer

@@ -162,6 +162,24 @@ def test_an_emoji_or_a_greeting_while_an_exercise_waits_keeps_it_open() -> None:
     assert [a.verdict for a in answer.attempts] == ["correct"]
 
 
+@pytest.mark.parametrize("lemma", ["hola", "gracias", "buenas noches", "sí", "de acuerdo"])
+def test_a_greeting_or_thanks_that_is_the_expected_answer_is_graded_not_greeted(lemma: str) -> None:
+    """A1.1 teaches "hola", "gracias", "sí": small talk is told apart from answers only when it is not
+    the answer itself (a CI run met this: the lesson's "hola" was greeted twice, then dropped)."""
+    syl = load()
+    unit = next(u for u in syl.units if u.unit == "A1.1")
+    entry = next(e for e in syl.vocabulary["A1.1"] if e.lemma == lemma)
+    ex = exercises._vocabulary(unit, entry, to_spanish=True)
+    chat = Chat(learner())
+    chat.state.pending = PendingDrill(
+        "", "", "", list(ex.accepted), ex.content, skill=ex.skill, exercise=ex.to_json()
+    )
+    out = chat.say(f"¡{lemma.capitalize()}!")
+    assert out.route == "engine.check"
+    assert [a.verdict for a in out.attempts] == ["correct"]
+    assert out.reply.text.startswith("✅")
+
+
 @pytest.mark.parametrize("leave", ["salir", "stop drills", "Salir.", None])
 def test_the_learner_can_always_leave(leave: str | None) -> None:
     chat = Chat(learner(language="es"))
