@@ -7,9 +7,12 @@ realistic latency model (Groq 0.3 s + 400 tokens/s, Claude 0.8 s to the first to
 Routes, each timed from the handler's call to its return (what a learner waits for after SQS hands the
 message over):
 
-- engine: a drill answered and checked by the Spanish engine (the baseline of the ratios);
-- groq: a grammar question (the Groq intent classifier, then the Groq grammar expert);
-- claude: free conversation (Claude's partner with Groq's grammar check alongside);
+- engine: the open course exercise answered and checked by the Spanish engine, the next one asked (the
+  baseline of the ratios);
+- grammar: a grammar question (the intent classifier, then the grammar expert);
+- conversation: free conversation (the partner with the grammar check alongside), on the models
+  ``LLM_ROUTES`` names: Groq's gpt-oss-120b by default; run with the old routes
+  (``LLM_ROUTES='{"conversation": ["claude:claude-sonnet-4-5"], ...}'``) for the before figures;
 - the issue's mix: 60% engine / 25% Groq / 15% Claude, sampled from the measured turns.
 
 Overhead is the same turns with provider servers that answer at once: the orchestration, SDK, database,
@@ -161,6 +164,25 @@ def main() -> None:
         assert result == {"batchItemFailures": []}, result
         return elapsed
 
+    import psycopg
+
+    from espaluz.tutor.state import StateStore
+
+    states = StateStore(redis_server, 3600)
+
+    def open_answer(wa_id: str) -> str:
+        """The accepted answer of the exercise the tutor has open for this learner; after a lesson's
+        last exercise, "practicar" (untimed) opens the next lesson first."""
+        with psycopg.connect(database_url) as conn:
+            row = conn.execute("SELECT id FROM learners WHERE wa_id = %s", (wa_id,)).fetchone()
+        assert row is not None
+        pending = states.load(row[0]).pending
+        if pending is None:
+            turn(wa_id, "practicar")
+            pending = states.load(row[0]).pending
+        assert pending is not None, "an exercise is open"
+        return pending.expected[0]
+
     def measure(route: str, n: int) -> list[float]:
         wa_id = f"346{next(counter):08d}"
         turn(wa_id, "hola")  # greeted once, then the measured turns
@@ -169,8 +191,10 @@ def main() -> None:
         samples = []
         for i in range(n):
             if route == "engine":
-                samples.append(turn(wa_id, "soy"))  # a drill answer: checked, the next drill asked
-            elif route == "groq":
+                # the open course exercise's answer: checked by the engine, the next exercise asked
+                answer = open_answer(wa_id)
+                samples.append(turn(wa_id, answer))
+            elif route == "grammar":
                 # a new topic each time: the explanation cache misses, the Groq expert answers
                 intent = {"intent": "grammar_question", "topic": f"tema_{i}", "confidence": 0.9}
                 providers.groq.push(Answer(text=json.dumps(intent), when="intent classifier", tokens_out=20))
@@ -180,7 +204,7 @@ def main() -> None:
         return samples
 
     print(f"tutor turns through the real handler: {args.turns} per route (2 shared cores)")
-    routes = ("engine", "groq", "claude")
+    routes = ("engine", "grammar", "conversation")
     timings = {route: measure(route, args.turns) for route in routes}
     base = statistics.median(timings["engine"])
     for route, ms in timings.items():

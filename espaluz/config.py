@@ -147,18 +147,54 @@ class Settings(BaseModel):
     anthropic_api_key: SecretStr = SecretStr("")
     groq_base_url: str = ""
     anthropic_base_url: str = ""
-    groq_model: str = Field("llama-3.3-70b-versatile", description="Grammar expert, open exercises.")
-    groq_intent_model: str = Field("llama-3.1-8b-instant", description="Intent classifier (fast).")
-    claude_model: str = Field("claude-sonnet-4-5", description="Conversation partner, culture guide.")
+    groq_model: str = Field(
+        "openai/gpt-oss-120b", description="Groq's model where a route names the provider alone ('groq')."
+    )
+    claude_model: str = Field(
+        "claude-sonnet-4-5", description="Claude's model where a route names the provider alone ('claude')."
+    )
+    llm_routes: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "intent": ["groq:llama-3.1-8b-instant"],
+            "conversation": ["groq:openai/gpt-oss-120b", "claude:claude-haiku-4-5"],
+            "check": ["groq:openai/gpt-oss-120b", "groq:llama-3.3-70b-versatile"],
+            "grammar": ["groq:openai/gpt-oss-120b", "claude:claude-haiku-4-5"],
+            "culture": ["claude:claude-sonnet-4-5", "groq:openai/gpt-oss-120b"],
+            "exercises": ["groq:openai/gpt-oss-120b", "groq:llama-3.3-70b-versatile"],
+        },
+        description='Who answers each route, in order, JSON: {"route": ["provider:model", ...]} '
+        "(routes: intent, conversation, check, grammar, culture, exercises; a provider without a key is "
+        "skipped).",
+    )
+    llm_max_tokens: dict[str, int] = Field(
+        default_factory=lambda: dict(
+            intent=60, conversation=300, check=300, grammar=400, culture=350, exercises=250
+        ),
+        description="The longest visible answer of each route, in tokens (a WhatsApp message, not an essay).",
+    )
+    llm_model_params: dict[str, dict[str, Any]] = Field(
+        default_factory=lambda: {
+            model: {"reasoning_effort": "low", "include_reasoning": False, "reserve_tokens": 250}
+            for model in ("openai/gpt-oss-120b", "openai/gpt-oss-20b")
+        },
+        description="Request parameters by model, JSON. Sent as they are, except temperature: null (the "
+        "model refuses a non-default temperature: none is sent) and reserve_tokens (added to the route's "
+        "max tokens for a reasoning model's hidden reasoning).",
+    )
     llm_groq_timeout_seconds: float = Field(2.5, description="Deadline of one Groq call.")
     llm_claude_timeout_seconds: float = Field(6.0, description="Deadline of one Claude call.")
     llm_turn_deadline_seconds: float = Field(8.0, description="All LLM work of one turn, fallbacks included.")
     llm_cache_ttl_seconds: int = Field(30 * 24 * 3600, description="Cached explanations and culture notes.")
     llm_prices: dict[str, dict[str, float]] = Field(
         default_factory=lambda: {
+            # groq.com/pricing (read 2026-12): cached input at half the input price (prompt caching).
+            "openai/gpt-oss-120b": {"in": 0.15, "out": 0.60, "cache_read": 0.075},
+            "openai/gpt-oss-20b": {"in": 0.075, "out": 0.30, "cache_read": 0.0375},
             "llama-3.3-70b-versatile": {"in": 0.59, "out": 0.79},
             "llama-3.1-8b-instant": {"in": 0.05, "out": 0.08},
+            # anthropic.com/pricing (read 2026-12): cache reads 0.1x input, 5-minute cache writes 1.25x.
             "claude-sonnet-4-5": {"in": 3.0, "out": 15.0, "cache_read": 0.30, "cache_write": 3.75},
+            "claude-haiku-4-5": {"in": 1.0, "out": 5.0, "cache_read": 0.10, "cache_write": 1.25},
         },
         description='USD per million tokens by model, JSON: {"model": {"in", "out", "cache_read"?, ...}}.',
     )
@@ -198,7 +234,9 @@ class Settings(BaseModel):
 
     # Voice (espaluz.voice): routing thresholds, limits, model voice, retention
     voice_fast_max_seconds: float = Field(
-        5.0, description="Free-speech clips shorter than this may use Groq."
+        30.0,
+        description="Clean free-speech clips shorter than this may use Groq (cheaper at any length: see "
+        "espaluz.voice.routing); longer ones go to the GPU app's VAD-aware pipeline.",
     )
     voice_fast_min_snr_db: float = Field(20.0, description="...and only when cleaner than this (dB SNR).")
     voice_max_bytes: int = Field(16 * 1024 * 1024, description="Larger voice notes are refused politely.")
@@ -279,6 +317,75 @@ class Settings(BaseModel):
     bedrock_embedding_model_id: str = "amazon.titan-embed-text-v2:0"
     bedrock_region: str = Field("", description="Bedrock region; empty: boto3's default (AWS_REGION).")
     memory_context_tokens: int = Field(1500, description="Token budget of the memory context for a turn.")
+
+    # Cost simulation prices (espaluz.ops.unit_costs): list prices with their source and date.
+    # AWS us-east-1 list prices (aws.amazon.com/<service>/pricing), as of 2026-12-04; not re-read from the
+    # pages that day (this environment has no web access beyond a search index): check before quoting.
+    cost_lambda_usd_per_gb_second: float = Field(
+        0.0000133334, description="Lambda arm64 duration, first tier (aws.amazon.com/lambda/pricing)."
+    )
+    cost_lambda_usd_per_request: float = Field(0.20 / 1e6, description="Lambda requests (0.20 USD/million).")
+    cost_sqs_fifo_usd_per_request: float = Field(
+        0.50 / 1e6, description="SQS FIFO requests, per 64 KB chunk (0.50 USD/million; aws.amazon.com/sqs)."
+    )
+    cost_apigw_http_usd_per_request: float = Field(
+        1.00 / 1e6, description="API Gateway HTTP API, first 300 million a month (1.00 USD/million)."
+    )
+    cost_aurora_usd_per_acu_hour: float = Field(0.12, description="Aurora Serverless v2 (Standard), ACU-h.")
+    cost_aurora_min_acu: float = Field(0.5, description="The prod stage's minimum capacity (infra/).")
+    cost_aurora_turns_per_second_per_acu: float = Field(
+        40.0, gt=0, description="Assumption, not measured: tutor turns per second one ACU sustains."
+    )
+    cost_aurora_storage_usd_per_gb_month: float = Field(0.10, description="Aurora storage per GB-month.")
+    cost_cache_usd_per_gb_hour: float = Field(
+        0.084, description="ElastiCache Serverless for Valkey, data stored per GB-hour."
+    )
+    cost_cache_min_gb: float = Field(0.1, description="ElastiCache Serverless Valkey's minimum (100 MB).")
+    cost_cache_usd_per_million_ecpu: float = Field(0.0023, description="ElastiCache Serverless Valkey ECPUs.")
+    cost_polly_neural_usd_per_million_chars: float = Field(
+        16.0, description="Amazon Polly neural voices, per million characters (aws.amazon.com/polly/pricing)."
+    )
+    cost_peak_to_mean: float = Field(3.0, gt=0, description="Assumption: evening peak over the daily mean.")
+    cost_cache_retention_days: float = Field(
+        7.0, description="Days a turn's Redis keys live (wamids, delivery statuses: DEDUPE_TTL_SECONDS)."
+    )
+    # WhatsApp Business Platform, USD per delivered message by recipient country and category. Meta's own
+    # rate card (developers.facebook.com/docs/whatsapp/pricing) could not be opened here; figures read
+    # 2026-12-04 from copies of it: CO and BR from the USD equivalents of Meta's AED card effective
+    # 2026-10-01 (huggingface.co/datasets/tobachat/whatsapp-api-rates, AED / 3.6725), CO utility also
+    # on formbeep.pages.dev/whatsapp-api-pricing (rates effective 2026-04-01); US ("North America") from
+    # the SleekFlow calculator as harvested 2026-09-20 (0.025 / 0.0034); MX and ES are Meta's 1 July 2025
+    # card as we remember it, NOT confirmed against a source read today (Meta lowered MX marketing on
+    # 2025-10-01 and NA utility on 2026-01-01 according to support.wati.io: those two may be lower now).
+    cost_whatsapp_rates: dict[str, dict[str, float]] = Field(
+        default_factory=lambda: {
+            "CO": {"marketing": 0.0125, "utility": 0.0008, "authentication": 0.0008},
+            "MX": {"marketing": 0.0305, "utility": 0.0085, "authentication": 0.0085},
+            "BR": {"marketing": 0.0625, "utility": 0.0068, "authentication": 0.0068},
+            "US": {"marketing": 0.0250, "utility": 0.0034, "authentication": 0.0034},
+            "ES": {"marketing": 0.0615, "utility": 0.0200, "authentication": 0.0200},
+        },
+        description='JSON {"CC": {"marketing", "utility", "authentication"}}: USD per delivered template.',
+    )
+    cost_whatsapp_service_billed: bool = Field(
+        True,
+        description="Free-form replies in the 24 h window (and utility templates there) billed at the "
+        "utility rate: reported from 2026-10-01 by BSPs (chakrahq.com, ycloud.com, hello-charles.com, read "
+        "2026-12-04), not confirmed on Meta's page; false: the July 2025 rules (free in the window).",
+    )
+    cost_whatsapp_service_free_per_number_month: int = Field(
+        1000, description="Service messages free per business number a month under those rules (reported)."
+    )
+    cost_whatsapp_template_categories: dict[str, str] = Field(
+        default_factory=lambda: {
+            "espaluz_seguimos": "utility",
+            "espaluz_plus_followup": "marketing",
+            "espaluz_recordatorio": "marketing",
+            "espaluz_repaso": "marketing",
+            "espaluz_te_esperamos": "marketing",
+        },
+        description="The category Meta files each template under (assumed: practice nudges are marketing).",
+    )
 
 
 @lru_cache(maxsize=1)

@@ -3,7 +3,7 @@
 - :mod:`espaluz.llm.types`: ``Deadline``, ``Usage`` (one row per provider call), ``ProviderFailure``.
 - :mod:`espaluz.llm.providers`: the official ``groq`` and ``anthropic`` SDKs, one call each, SDK retries off.
 - :mod:`espaluz.llm.guard`: learner text as delimited data; outputs that leak or switch role are rejected.
-- :mod:`espaluz.llm.chain`: the fallback chain (Claude → Groq → engine) and concurrent calls under a deadline.
+- :mod:`espaluz.llm.chain`: routes (each route's models in order, then the engine) and concurrent calls.
 - :mod:`espaluz.llm.cache`: grammar explanations and culture notes by topic, level and dialect in Redis.
 - :mod:`espaluz.llm.usage`: usage rows in Postgres and their cost from the price table.
 - :mod:`espaluz.llm.commands`: ``espaluz costs`` (``espaluz report`` lives in :mod:`espaluz.tutor.report`).

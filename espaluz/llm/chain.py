@@ -11,6 +11,12 @@ A call abandoned at the deadline finishes in its worker thread and is discarded.
 
 :meth:`LLM.gather` runs independent jobs (say the conversation partner and a grammar check) at the same
 time and returns what finished by the deadline.
+
+Routes (``LLM_ROUTES``): each agent's calls name a route (intent, conversation, check, grammar, culture,
+exercises); the settings say who answers it, in order, as ``provider:model`` steps, so a cheap fast model
+takes everyday conversation and the large one only what earns its price. The route's answer cap
+(``LLM_MAX_TOKENS``) and each model's request parameters (``LLM_MODEL_PARAMS``) apply to every step.
+A call without a configured route keeps the caller's provider order and models.
 """
 
 from __future__ import annotations
@@ -18,11 +24,11 @@ from __future__ import annotations
 import contextvars
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from espaluz.llm.types import Completion, Deadline, Outcome, Provider, ProviderFailure, Usage
 
@@ -43,6 +49,22 @@ _JOBS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="llm-job")
 GRACE_SECONDS = 0.25
 
 KEY_NAMES: dict[Provider, str] = {"groq": "GROQ_API_KEY", "claude": "ANTHROPIC_API_KEY"}
+
+Step = tuple[Provider, str | None]  # a provider and its model (None: the provider's own default)
+# The routes the agents ask by (espaluz.tutor.agents): a key outside them in the settings is a typo.
+ROUTES = frozenset({"intent", "conversation", "check", "grammar", "culture", "exercises"})
+
+
+def parse_route(entries: Sequence[str]) -> tuple[Step, ...]:
+    """``["groq:openai/gpt-oss-120b", "claude"]`` -> steps; raises ValueError on an unknown provider (a
+    typo in ``LLM_ROUTES`` must stop the deployment, not silently skip a provider)."""
+    steps: list[Step] = []
+    for entry in entries:
+        name, _, model = entry.partition(":")
+        if name not in KEY_NAMES:
+            raise ValueError(f"LLM_ROUTES: unknown provider {name!r} in {entry!r} (groq or claude)")
+        steps.append((name, model or None))
+    return tuple(steps)
 
 
 class OutputRejected(Exception):
@@ -67,19 +89,49 @@ class Answer(Generic[T]):
 class LLM:
     """The configured providers (either may be ``None``: no key)."""
 
-    def __init__(self, groq: GroqProvider | None = None, claude: ClaudeProvider | None = None) -> None:
+    def __init__(
+        self,
+        groq: GroqProvider | None = None,
+        claude: ClaudeProvider | None = None,
+        *,
+        routes: Mapping[str, Sequence[str]] | None = None,
+        max_tokens: Mapping[str, int] | None = None,
+        params: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        """``routes``, ``max_tokens``, ``params``: the settings of the same names (module docstring)."""
         self.providers: dict[Provider, GroqProvider | ClaudeProvider] = {}
         if groq is not None:
             self.providers["groq"] = groq
         if claude is not None:
             self.providers["claude"] = claude
+        unknown = (set(routes or {}) | set(max_tokens or {})) - ROUTES
+        if unknown:
+            known = ", ".join(sorted(ROUTES))
+            raise ValueError(f"LLM_ROUTES or LLM_MAX_TOKENS: unknown routes {sorted(unknown)} ({known})")
+        self.routes = {name: parse_route(entries) for name, entries in (routes or {}).items()}
+        self.max_tokens = dict(max_tokens or {})
+        self.params = {model: dict(values) for model, values in (params or {}).items()}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LLM:
         from espaluz.llm.providers import providers_from_settings
 
         groq, claude = providers_from_settings(settings)
-        return cls(groq, claude)
+        return cls(
+            groq,
+            claude,
+            routes=settings.llm_routes,
+            max_tokens=settings.llm_max_tokens,
+            params=settings.llm_model_params,
+        )
+
+    def steps(
+        self, route: str, order: Sequence[Provider], models: Mapping[Provider, str] | None = None
+    ) -> tuple[Step, ...]:
+        """Who answers ``route``: its configured steps, else ``order`` with the caller's ``models``."""
+        if route in self.routes:
+            return self.routes[route]
+        return tuple((name, (models or {}).get(name)) for name in order)
 
     @property
     def available(self) -> frozenset[Provider]:
@@ -97,19 +149,24 @@ class LLM:
         deadline: Deadline,
         *,
         models: dict[Provider, str] | None = None,
+        route: str = "",
     ) -> Answer[T]:
-        """Ask each provider of ``order`` in turn until one gives an answer ``parse`` accepts."""
+        """Ask each step of ``route`` (``order`` with ``models`` when the route is not configured) in turn
+        until one gives an answer ``parse`` accepts. ``route`` defaults to the request's agent."""
+        route = route or request.agent
+        if route in self.max_tokens:
+            request = replace(request, max_tokens=self.max_tokens[route])
         answer: Answer[T] = Answer(None, None)
-        for name in order:
+        for name, model in self.steps(route, order, models):
             provider = self.providers.get(name)
             if provider is None:
                 continue
             if deadline.expired():
                 answer.failures.append(f"{name}:deadline")
                 break
-            model = (models or {}).get(name)
+            model = model or provider.model
             try:
-                completion = self._call(provider, request, deadline, model)
+                completion = self._call(provider, request, deadline, model, self.params.get(model))
             except ProviderFailure as failure:
                 if failure.usage is not None:
                     answer.usages.append(failure.usage)
@@ -130,19 +187,23 @@ class LLM:
 
     @staticmethod
     def _call(
-        provider: GroqProvider | ClaudeProvider, request: Request, deadline: Deadline, model: str | None
+        provider: GroqProvider | ClaudeProvider,
+        request: Request,
+        deadline: Deadline,
+        model: str,
+        params: Mapping[str, Any] | None,
     ) -> Completion:
         limit = deadline.within(provider.timeout)
         started = time.perf_counter()
         future = _CALLS.submit(
-            contextvars.copy_context().run, provider.complete, request, max(limit, 0.001), model
+            contextvars.copy_context().run, provider.complete, request, max(limit, 0.001), model, params
         )
         try:
             return future.result(timeout=limit)
         except FutureTimeout:
             future.cancel()
             latency_ms = int((time.perf_counter() - started) * 1000)
-            usage = Usage(request.agent, provider.name, model or provider.model, 0, 0, latency_ms, "timeout")
+            usage = Usage(request.agent, provider.name, model, 0, 0, latency_ms, "timeout")
             raise ProviderFailure("timeout", f"no answer within {limit:.2f}s", usage) from None
 
 

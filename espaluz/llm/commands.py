@@ -1,6 +1,11 @@
 """``espaluz costs``: LLM cost per learner per month, from the stored usage and ``LLM_PRICES``.
 
 Uses ``DATABASE_URL`` when set, else the local stack's embedded database (like ``espaluz learner``).
+
+``espaluz costs --simulate``: the whole cost per learner per month by line (each LLM model, voice, Polly,
+Lambda, SQS, API Gateway, Aurora and ElastiCache shares, WhatsApp by country), measured by running
+simulated learners through the real handlers on embedded servers (``espaluz.dev.costsim``). With
+``--json`` it prints one JSON object; ``--learners``, ``--days`` and ``--seed`` size and seed it.
 """
 
 from __future__ import annotations
@@ -14,8 +19,28 @@ import click
 @click.option("--month", default=None, help="Only this month, YYYY-MM (UTC).")
 @click.option("--learner", "learner_id", default=None, help="Only this learner (uuid).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per learner and month, one per line.")
-def costs(month: str | None, learner_id: str | None, as_json: bool) -> None:
-    """LLM cost per learner per month (USD), with tokens in/out and calls by model."""
+@click.option("--simulate", is_flag=True, help="Simulate learners through the real code; all cost lines.")
+@click.option("--learners", default=10, show_default=True, type=click.IntRange(1, 1000), help="Simulated.")
+@click.option("--days", default=2, show_default=True, type=click.IntRange(1, 60), help="Simulated days.")
+@click.option("--seed", default=7, show_default=True, type=int, help="The simulation's random seed.")
+def costs(
+    month: str | None,
+    learner_id: str | None,
+    as_json: bool,
+    simulate: bool,
+    learners: int,
+    days: int,
+    seed: int,
+) -> None:
+    """LLM cost per learner per month (USD), with tokens in/out and calls by model; with --simulate,
+    every cost line per learner per month from a simulation of the original design's usage."""
+    if simulate:
+        from espaluz.dev.costsim import render_table
+        from espaluz.dev.costsim import simulate as run_simulation
+
+        report = run_simulation(learners, days, seed)
+        click.echo(json.dumps(report, ensure_ascii=False) if as_json else render_table(report))
+        return
     import psycopg
 
     from espaluz.config import get_settings

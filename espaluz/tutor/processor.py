@@ -296,7 +296,9 @@ class TutorProcessor:
             held = self.sender.held(target)
             late = self.brain.peek_enrichments(learner.id) if self.brain is not None else []
             reply = _with_enrichments(outcome.reply, late, explanation_language(learner.native_language))
-            messages = merge_parts([*held, reply, *decision.extras])
+            # A reply without text (the voice note the learner asked to hear goes alone) sends nothing.
+            parts = [*held, reply, *decision.extras]
+            messages = merge_parts([m for m in parts if not (isinstance(m, Reply) and not m.text)])
             plan = Plan(
                 outcome.route,
                 state=outcome.state.to_json(),
@@ -603,11 +605,16 @@ class TutorProcessor:
         self, learner: learners.Learner, message: Message, state: ConversationState
     ) -> Decision | str:
         """A voice note or a voice button: the pronunciation feedback (with the model pronunciation as a
-        voice note), a friendly word about unusable audio, or the transcript to answer as text."""
+        voice note on the second miss of a phrase, or alone when the learner taps "listen"), a friendly
+        word about unusable audio, or the transcript to answer as text."""
         voice = self.voice()
         choice = reply_id(message)
         if (choice or "").startswith(VOICE_BUTTONS):
-            reply = voice.on_button(choice or "", learner, state)
+            pressed = voice.press(choice or "", learner, state)
+            if pressed is not None and pressed.model_voice_media_id:  # "listen": the voice note alone
+                listen = Outcome(Reply(""), state, "voice.button")
+                return Decision(listen, "", extras=[VoiceNote(pressed.model_voice_media_id)])
+            reply = pressed.reply if pressed is not None else None
             return Decision(Outcome(reply or Reply(UNSUPPORTED_REPLY), state, "voice.button"), "")
         heard = voice.handle(learner, message, state)
         if heard.kind == "transcript" and heard.transcript is not None and heard.transcript.text:

@@ -2,9 +2,11 @@
 voice recognition that is not set up (write instead) or down for a moment (try again soon).
 
 One message (fewer, richer messages: see ARCHITECTURE.md): the words marked at three levels (not right
-or wrong), the one thing to fix first, the four scores, and a "try again" button; the model
-pronunciation goes as a voice note next to it. In free speech the transcript stood in for the expected
-text, and the message says the feedback is approximate.
+or wrong), the one thing to fix first, the four scores, and a "try again" button. The model
+pronunciation is a second billed message (and a speech synthesis and a media upload), so it goes as a
+voice note next to the feedback only on the second miss of a phrase; otherwise the feedback carries a
+"🔊 Listen" button that sends it on request (``listen_button``; the voice service answers it). In free
+speech the transcript stood in for the expected text, and the message says the feedback is approximate.
 
 Fix first, in this order: a sound that turns the word into another one (the minimal-pair message),
 a sound left out, any other wrong sound, a hesitation between words, the stress. One thing only:
@@ -13,6 +15,7 @@ a learner who gets five corrections fixes none.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from espaluz.spanish.phonetics import PHONE_NAMES
@@ -26,6 +29,8 @@ if TYPE_CHECKING:
 
 RETRY_BUTTON = Button("voice:retry", "🔁 Try again")
 DRILL_BUTTON = Button("voice:drill", "🎯 Drill this sound")
+LISTEN_ID = "voice:listen"  # the "voice:" prefix is what the tutor hands to the voice service
+LISTEN_TITLES = ("🔊 Escuchar", "🔊 Listen")
 MARKS = {Level.GOOD: "🟢", Level.FAIR: "🟡", Level.POOR: "🔴"}
 LEGEND = "🟢 clear · 🟡 almost · 🔴 practise this"
 
@@ -99,6 +104,66 @@ def heard_else_line(language: str, heard: str, expected: str) -> str | None:
     return _say(language, HEARD_ELSE_TEXTS).format(heard=heard.strip()[:120], expected=expected.strip())
 
 
+def listen_button(language: str) -> Button:
+    """The button that asks for the model pronunciation of the open exercise, titled in the learner's
+    explanation language (the id is the same in both)."""
+    return Button(LISTEN_ID, _say(language, LISTEN_TITLES))
+
+
+# The last line of the feedback: the model voice note came with it, or the listen button stands in for it.
+WITH_MODEL_TEXTS = (
+    "🔊 Escucha el modelo y después toca *Try again* para grabarla otra vez.",
+    "🔊 Listen to the model, then tap *Try again* and record it once more.",
+)
+ON_REQUEST_TEXTS = (
+    "🔊 Toca *Escuchar* para oír cómo suena y después *Try again* para grabarla otra vez.",
+    "🔊 Tap *Listen* to hear how it sounds, then *Try again* and record it once more.",
+)
+# The listen button tapped with no exercise open (passed, or replaced by a command meanwhile).
+NOTHING_TO_HEAR_TEXTS = (
+    "Ahora no hay ninguna frase que escuchar. Escribe *pronunciar* para practicar una 🎙️",
+    "There's no phrase to listen to right now. Write *pronunciar* to practise one 🎙️",
+)
+# The model voice could not be made or uploaded: the phrase in syllables, the stressed one in capitals.
+NO_AUDIO_TEXTS = (
+    "🔇 Ahora no puedo enviarte el audio. Dilo así, sílaba a sílaba: *{spelled}*",
+    "🔇 I can't send the audio right now. Say it like this, syllable by syllable: *{spelled}*",
+)
+
+
+def nothing_to_hear_reply(language: str) -> Reply:
+    return Reply(_say(language, NOTHING_TO_HEAR_TEXTS))
+
+
+def no_audio_reply(language: str, text: str) -> Reply:
+    """The answer to the listen button when no model voice can be sent: the phrase in stressed
+    syllables (*el PE-rro*), so the tap still teaches something."""
+    return Reply(_say(language, NO_AUDIO_TEXTS).format(spelled=syllabified(text)))
+
+
+def syllabified(text: str) -> str:
+    """``text`` with each word split into syllables and the stressed one in capitals (*el PE-rro, PE-ro*);
+    a word the Spanish engine cannot split stays as written."""
+    from espaluz.spanish.phonetics import g2p
+
+    out: list[str] = []
+    for token in text.split():
+        lead, core, tail = _TOKEN.match(token).groups()  # type: ignore[union-attr]  # matches any token
+        try:
+            sounds = g2p(core)
+        except (KeyError, ValueError, IndexError):
+            out.append(token)
+            continue
+        syllables = list(sounds.syllables)
+        if len(syllables) > 1 and 0 <= sounds.stress < len(syllables):
+            syllables[sounds.stress] = syllables[sounds.stress].upper()
+        out.append(f"{lead}{'-'.join(syllables)}{tail}")
+    return " ".join(out)
+
+
+_TOKEN = re.compile(r"^(\W*)(.*?)(\W*)$")
+
+
 def problem_reply(problem: AudioProblem) -> Reply:
     return Reply(PROBLEM_REPLIES[problem])
 
@@ -156,8 +221,21 @@ def marked_words(assessment: Assessment) -> str:
     return " ".join(f"{MARKS[w.level]} {w.text}" for w in assessment.words)
 
 
-def assessment_reply(assessment: Assessment, *, reply_to: str | None = None, drill: bool = False) -> Reply:
-    """The feedback message: marked words, the one fix, scores, and the try-again button."""
+def assessment_reply(
+    assessment: Assessment,
+    *,
+    reply_to: str | None = None,
+    drill: bool = False,
+    language: str = "en",
+    model: bool = True,
+    listen: bool = False,
+) -> Reply:
+    """The feedback message: marked words, the one fix, scores, and the try-again button.
+
+    ``model``: the model voice note goes with it (the last line says to listen to it). ``listen``: it
+    does not, and the listen button (titled in ``language``) offers it instead. Neither (a passed
+    exercise): no line about the model. The try-again button stays first.
+    """
     lines = [
         marked_words(assessment),
         f"_{LEGEND}_",
@@ -172,9 +250,14 @@ def assessment_reply(assessment: Assessment, *, reply_to: str | None = None, dri
             "_Approximate: I compared your voice with what I understood, not with a text you read, "
             "so a slip that made another word may go unnoticed._"
         )
-    lines.append("🔊 Listen to the model, then tap *Try again* and record it once more.")
+    if listen:
+        lines.append(_say(language, ON_REQUEST_TEXTS))
+    elif model:
+        lines.append(_say(language, WITH_MODEL_TEXTS))
     text = "\n".join(lines)
     if len(text) > MAX_INTERACTIVE_BODY:
         text = text[: MAX_INTERACTIVE_BODY - 1] + "…"
     buttons = (RETRY_BUTTON, DRILL_BUTTON) if drill else (RETRY_BUTTON,)
+    if listen:
+        buttons = (*buttons, listen_button(language))
     return Reply(text, buttons=buttons, reply_to=reply_to)

@@ -10,9 +10,15 @@ Short, clean free speech goes to the cheaper of the two (:mod:`espaluz.voice.cos
 anyway (it answered this process under a second ago) processes a very short clip for less than that
 minimum. Any other time, Modal's cost includes the idle tail the call adds (up to the whole
 ``scaledown_window`` and a cold start), and Groq wins. The caller passes ``modal_idle_for``: seconds since
-the Modal app last answered this process, ``None`` when unknown. Because every clean clip under 10 s
-costs Groq the same, ``VOICE_FAST_MAX_SECONDS`` up to 10 s moves clips off the GPU at no cost per clip.
-Thresholds are settings (``VOICE_FAST_MAX_SECONDS``, ``VOICE_FAST_MIN_SNR_DB``).
+the Modal app last answered this process, ``None`` when unknown.
+
+``VOICE_FAST_MAX_SECONDS`` is 30 s: past Groq's 10-second minimum its price grows by 0.0000111 USD per
+second of audio (0.04 USD an hour), while free speech on the GPU app costs about 0.000016 USD per second
+on a busy L4 container (0.06 container-seconds per audio second at 0.000266 USD/s, ``costs.py``) plus
+0.3 s of fixed work: so a clean clip is cheaper on Groq at any length, and 30 s covers nearly every
+voice note a learner sends in practice (the cost simulation's clips are 2–40 s). Longer or noisy clips
+keep the GPU app's VAD-aware pipeline. Thresholds are settings (``VOICE_FAST_MAX_SECONDS``,
+``VOICE_FAST_MIN_SNR_DB``).
 """
 
 from __future__ import annotations

@@ -10,8 +10,9 @@
    10-second billing minimum makes worthwhile), the rest and every pronunciation exercise to the Modal
    app, each falling back to the other for free speech;
 4. for an exercise (``state.extra["voice_exercise"]``, set by :meth:`VoiceService.start_drill`): the
-   feedback message (led by what was heard when the app found the learner said something else), a
-   model pronunciation uploaded as a voice note, the phone skills to review;
+   feedback message (led by what was heard when the app found the learner said something else), the
+   phone skills to review, and the model pronunciation uploaded as a voice note on the second miss of
+   the phrase only (see "Model voice notes" below);
    for free speech: the transcript for the conversation (and, when the Modal app scored it, an
    approximate feedback message the tutor may add).
 
@@ -26,6 +27,13 @@ that voice notes (or pronunciation feedback) are not set up here and to write in
 (``NOT_CONFIGURED``, before the download: nothing would come of it); the operator gets one WARNING per
 process naming the settings. Only a configured recogniser that times out or fails gives the "try again in
 a few minutes" reply (``UNAVAILABLE``). A recogniser handed to the constructor counts as configured.
+
+Model voice notes: each one is a billed outbound message, a speech synthesis and a media upload, so the
+feedback of an exercise attempt brings one only on the learner's second miss of that phrase (a miss:
+any word of the assessment not at ``Level.GOOD``). The misses are counted in the exercise's own record
+(``state.extra["voice_exercise"]["misses"]``), so a new phrase (a new record) or a passed one (the
+record removed) starts again from none. Any other miss carries a "🔊 Listen" button (``LISTEN_ID``);
+``press`` answers it with the model voice note of the open phrase alone, without scoring anything.
 
 A caller must know: ``handle`` raises nothing for bad audio or a recogniser outage (the outcome carries
 the reply); it mutates ``state.extra`` when an exercise is passed, or dropped because nothing here can
@@ -72,6 +80,9 @@ logger = logging.getLogger(__name__)
 
 RETRY_ID = feedback.RETRY_BUTTON.id
 DRILL_ID = feedback.DRILL_BUTTON.id
+LISTEN_ID = feedback.LISTEN_ID
+MISSES_KEY = "misses"  # in the exercise's record: the learner's misses of its phrase so far
+MODEL_ON_MISS = 2  # the miss whose feedback brings the model voice note unasked
 WEAK_KEY = "voice_weak_phones"
 DOWNLOAD_FAILED_REPLY = "I couldn't download your voice note 📶 Could you send it again?"
 
@@ -79,6 +90,7 @@ DOWNLOAD_FAILED_REPLY = "I couldn't download your voice note 📶 Could you send
 class OutcomeKind(StrEnum):
     TRANSCRIPT = "transcript"  # free speech: feed ``transcript.text`` to the conversation
     FEEDBACK = "feedback"  # pronunciation exercise: send ``reply`` (+ ``model_voice_media_id``)
+    MODEL_VOICE = "model_voice"  # the listen button: send ``model_voice_media_id`` alone (else ``reply``)
     PROBLEM = "problem"  # unusable audio: send ``reply``
     UNAVAILABLE = "unavailable"  # download or configured recognisers failed: send ``reply``
     NOT_CONFIGURED = "not_configured"  # no recogniser is set up for this voice note: send ``reply``
@@ -156,7 +168,14 @@ def filename_for(mime_type: str) -> str:
 
 
 def is_voice_button(button_id: str) -> bool:
-    return button_id in (RETRY_ID, DRILL_ID)
+    return button_id in (RETRY_ID, DRILL_ID, LISTEN_ID)
+
+
+def misses_of(state: ConversationState) -> int:
+    """The learner's misses of the open exercise's phrase so far (0 without an exercise or a count)."""
+    raw = state.extra.get(STATE_KEY)
+    count = raw.get(MISSES_KEY, 0) if isinstance(raw, dict) else 0
+    return count if isinstance(count, int) and count > 0 else 0
 
 
 class VoiceService:
@@ -370,12 +389,26 @@ class VoiceService:
             )
         weak = assessment.weak_phones()
         state.extra[WEAK_KEY] = weak[:5]
-        if all(w.level is Level.GOOD for w in assessment.words):
+        passed = all(w.level is Level.GOOD for w in assessment.words)
+        misses = 0
+        if passed:
             state.extra.pop(STATE_KEY, None)
-        reply = feedback.assessment_reply(assessment, reply_to=message.id, drill=bool(weak))
+        else:
+            misses = misses_of(state) + 1
+            record = state.extra.get(STATE_KEY)
+            if isinstance(record, dict):
+                record[MISSES_KEY] = misses
+        voice_id = self.model_voice(learner, exercise.text, dialect) if misses == MODEL_ON_MISS else None
+        reply = feedback.assessment_reply(
+            assessment,
+            reply_to=message.id,
+            drill=bool(weak),
+            language=learner.native_language,
+            model=voice_id is not None,
+            listen=not passed and voice_id is None,  # a failed upload: the button lets them ask again
+        )
         if heard:  # said something else: what was heard first, then the scores against the phrase
             reply = replace(reply, text=f"{heard}\n\n{reply.text}"[:MAX_INTERACTIVE_BODY])
-        voice_id = self.model_voice(learner, exercise.text, dialect)
         return VoiceOutcome(
             OutcomeKind.FEEDBACK,
             reply,
@@ -426,8 +459,39 @@ class VoiceService:
         state.extra[STATE_KEY] = drill.to_state()
         return Reply(drill.prompt)
 
+    def press(self, button_id: str, learner: Learner, state: ConversationState) -> VoiceOutcome | None:
+        """Answer any of the feedback message's buttons, the listen button included; ``None`` for others.
+
+        The listen button (``LISTEN_ID``): the model voice note of the open exercise's phrase, uploaded
+        now, as ``model_voice_media_id`` with no ``reply`` (one message: the voice note alone); nothing
+        is scored and the miss count stays. With no exercise open, or when the audio cannot be made or
+        uploaded, a text ``reply`` instead. The other buttons: :meth:`on_button`'s reply.
+        """
+        if button_id != LISTEN_ID:
+            reply = self.on_button(button_id, learner, state)
+            return None if reply is None else VoiceOutcome(OutcomeKind.FEEDBACK, reply)
+        exercise = exercise_of(state)
+        language = learner.native_language
+        if exercise is None:
+            return VoiceOutcome(OutcomeKind.MODEL_VOICE, feedback.nothing_to_hear_reply(language))
+        voice_id = self.model_voice(learner, exercise.text, dialect_of(learner))
+        if voice_id is None:
+            return VoiceOutcome(OutcomeKind.MODEL_VOICE, feedback.no_audio_reply(language, exercise.text))
+        return VoiceOutcome(OutcomeKind.MODEL_VOICE, model_voice_media_id=voice_id)
+
     def on_button(self, button_id: str, learner: Learner, state: ConversationState) -> Reply | None:
-        """Answer the feedback message's buttons ("try again", "drill this sound"); ``None`` for others."""
+        """Answer the feedback message's buttons as one text reply; ``None`` for buttons not of the voice
+        service.
+
+        "Try again" and "drill this sound" are fully answered here. The listen button needs a voice note,
+        which a ``Reply`` cannot carry: a caller that can send one calls :meth:`press` instead; here it
+        gets the phrase in stressed syllables (no speech synthesis, no upload), so the tap still answers.
+        """
+        if button_id == LISTEN_ID:
+            exercise = exercise_of(state)
+            if exercise is None:
+                return feedback.nothing_to_hear_reply(learner.native_language)
+            return feedback.no_audio_reply(learner.native_language, exercise.text)
         if button_id == RETRY_ID:
             exercise = exercise_of(state)
             if exercise is None:

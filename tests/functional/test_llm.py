@@ -14,6 +14,7 @@ from espaluz.llm.chain import LLM
 from espaluz.llm.guard import CANARY, CLOSE, OPEN
 from espaluz.llm.types import Deadline
 from espaluz.storage.learners import Learner
+from espaluz.tutor.agents import culture
 from espaluz.tutor.agents.base import Profile
 from espaluz.tutor.agents.brain import TutorBrain
 from espaluz.tutor.agents.conversation import chat
@@ -32,14 +33,34 @@ def learner(level: str = "A2", dialect: str = "latam") -> Learner:
     return Learner(uuid.uuid4(), "34600000000", None, "Ana", "100", level, dialect, "en", "free", "none")
 
 
+# A conversation route with Claude first, for the tests of the fallback chain itself (the default route
+# has Groq first: espaluz.config.Settings.llm_routes).
+CLAUDE_FIRST = {"conversation": ["claude:claude-sonnet-4-5", "groq:llama-3.3-70b-versatile"]}
+
+
 def reply_json(text: str, correction: str | None = None) -> str:
     return json.dumps({"reply": text, "correction": correction, "explanation": None})
 
 
 def test_scripted_answers_become_typed_outputs_with_usage(servers: ProviderServers) -> None:
-    """Happy path through both SDKs: JSON parsed into the pydantic output, usage captured per call."""
-    servers.claude.push(Answer(reply_json("¡Qué bien! ¿Y qué vas a comer hoy?", "Estoy contenta.")))
+    """Happy path through both SDKs: JSON parsed into the pydantic output, usage captured per call. By
+    default Groq's gpt-oss-120b answers the conversation; a route naming Claude first goes to Claude."""
+    servers.groq.push(Answer(reply_json("¡Muy bien! ¿Y qué vas a cenar?", "Estoy contento.")))
     llm = LLM.from_settings(servers.settings())
+    by_groq = chat(llm, Profile(), "Yo es contento", Deadline(5))
+    assert by_groq.source == "groq"
+    assert by_groq.output.reply == "¡Muy bien! ¿Y qué vas a cenar?"
+    assert by_groq.output.correction == "Estoy contento."
+    [usage] = by_groq.usages
+    assert (usage.provider, usage.agent, usage.outcome) == ("groq", "conversation", "ok")
+    assert usage.model == "openai/gpt-oss-120b"
+    assert usage.tokens_in > 0
+    assert usage.tokens_out > 0
+    assert servers.groq.headers[0]["authorization"] == "Bearer gsk_test_fake"
+    assert (len(servers.groq.requests), len(servers.claude.requests)) == (1, 0)
+
+    servers.claude.push(Answer(reply_json("¡Qué bien! ¿Y qué vas a comer hoy?", "Estoy contenta.")))
+    llm = LLM.from_settings(servers.settings(llm_routes=CLAUDE_FIRST))
     result = chat(llm, Profile(), "Yo es contenta", Deadline(5))
     assert result.source == "claude"
     assert result.output.reply == "¡Qué bien! ¿Y qué vas a comer hoy?"
@@ -55,17 +76,25 @@ def test_scripted_answers_become_typed_outputs_with_usage(servers: ProviderServe
 
 
 def test_claude_system_prompt_is_cached_and_stable_across_learners(servers: ProviderServers) -> None:
-    """Prompt caching: cache_control on the stable block only; the second learner reads the cache."""
-    llm = LLM.from_settings(servers.settings())
-    first = chat(llm, Profile("A1", "spain", "en"), "Hola, me llamo Ana", Deadline(5))
-    second = chat(llm, Profile("B2", "rioplatense", "fr"), "Che, ¿todo bien?", Deadline(5))
+    """Prompt caching: cache_control on the stable block only, identical for every learner; the culture
+    guide's prompt passes Sonnet's 1,024-token minimum, so the second learner reads the cache. The
+    partner's short prompt is below it: marked, never cached (as the real API does, silently)."""
+    llm = LLM.from_settings(servers.settings())  # culture: claude-sonnet-4-5 by default
+    first = culture.guide(llm, Profile("A1", "spain", "en"), "comida", "¿Y en Navidad?", Deadline(5))
+    second = culture.guide(llm, Profile("B2", "rioplatense", "fr"), "comida", "¿Y el asado?", Deadline(5))
+    assert (first.source, second.source) == ("claude", "claude")
     sys1, sys2 = (r["system"] for r in servers.claude.requests[-2:])
     assert sys1[0]["cache_control"] == {"type": "ephemeral"}
     assert "cache_control" not in sys1[1]
     assert sys1[0]["text"] == sys2[0]["text"]  # identical cached prefix
     assert sys1[1]["text"] != sys2[1]["text"]  # the learner's profile differs
-    assert second.usages[0].cache_read_tokens > 0
-    assert first.usages[0].cache_read_tokens + first.usages[0].cache_write_tokens > 0
+    assert first.usages[0].cache_write_tokens > 1024
+    assert second.usages[0].cache_read_tokens == first.usages[0].cache_write_tokens
+    assert second.usages[0].tokens_in < second.usages[0].cache_read_tokens  # only the learner's part
+    short = LLM.from_settings(servers.settings(llm_routes=CLAUDE_FIRST))
+    for text in ("Hola, me llamo Ana", "Che, ¿todo bien?"):
+        usage = chat(short, Profile(), text, Deadline(5)).usages[0]
+        assert (usage.provider, usage.cache_write_tokens, usage.cache_read_tokens) == ("claude", 0, 0)
 
 
 def test_groq_gets_json_mode(servers: ProviderServers) -> None:
@@ -81,9 +110,10 @@ def test_groq_gets_json_mode(servers: ProviderServers) -> None:
 def test_slow_claude_hits_the_deadline_and_groq_answers(servers: ProviderServers) -> None:
     """Timeout: Claude answers after 3 s, its limit is 0.5 s: the turn falls back to Groq."""
     servers.claude.push(Answer(reply_json("demasiado tarde"), delay=3.0))
-    llm = LLM.from_settings(servers.settings(llm_claude_timeout_seconds=0.5))
+    llm = LLM.from_settings(servers.settings(llm_claude_timeout_seconds=0.5, llm_routes=CLAUDE_FIRST))
     result = chat(llm, Profile(), "Hola", Deadline(5))
     assert result.source == "groq"
+    assert result.usages[1].model == "llama-3.3-70b-versatile"
     assert [(u.provider, u.outcome) for u in result.usages] == [("claude", "timeout"), ("groq", "ok")]
 
 
@@ -105,7 +135,7 @@ def test_claude_errors_fall_back_to_groq(
 ) -> None:
     """429 (rate limit), 500 and 529 (overloaded) from Claude: Groq answers, no SDK retry."""
     servers.claude.push(Answer(status=claude_status))
-    llm = LLM.from_settings(servers.settings())
+    llm = LLM.from_settings(servers.settings(llm_routes=CLAUDE_FIRST))
     result = chat(llm, Profile(), "Hola", Deadline(5))
     assert result.source == "groq"
     expected = "rate_limited" if claude_status == 429 else "server_error"
@@ -129,7 +159,7 @@ def test_both_providers_down_give_an_engine_answer_not_an_exception(servers: Pro
 def test_unparseable_answer_falls_back(servers: ProviderServers) -> None:
     """Malformed output: prose instead of JSON from Claude is rejected; Groq's valid JSON is used."""
     servers.claude.push(Answer("Claro, aquí tienes una respuesta sin JSON."))
-    llm = LLM.from_settings(servers.settings())
+    llm = LLM.from_settings(servers.settings(llm_routes=CLAUDE_FIRST))
     result = chat(llm, Profile(), "Hola", Deadline(5))
     assert result.source == "groq"
     assert result.usages[0].outcome == "bad_output"
@@ -208,14 +238,14 @@ def test_no_keys_means_engine_only_and_says_plainly_what_is_missing(servers: Pro
 
 
 def test_conversation_and_grammar_check_run_concurrently(servers: ProviderServers) -> None:
-    """Independent calls overlap: the partner (Claude) and the grammar check (Groq) are in flight at
-    once, and the check's correction is merged when the partner gives none."""
-    servers.claude.push(Answer(reply_json("¡Genial! ¿Qué más hiciste?"), delay=0.4))
+    """Independent calls overlap: the partner and the grammar check (both on Groq by default) are in
+    flight at once, and the check's correction is merged when the partner gives none."""
     servers.groq.push(
         Answer(
             json.dumps({"intent": "conversation", "topic": "general", "confidence": 0.9}),
             when="intent classifier",
         ),
+        Answer(reply_json("¡Genial! ¿Qué más hiciste?"), delay=0.4, when="conversation partner"),
         Answer(
             json.dumps(
                 {
@@ -231,16 +261,19 @@ def test_conversation_and_grammar_check_run_concurrently(servers: ProviderServer
     )
     brain = TutorBrain.from_settings(servers.settings())
     answer = brain.answer(learner(), ConversationState(), "Ayer voy al cine", deadline=5.0)
-    assert answer.source == "claude"
+    assert answer.source == "groq"
     assert "¡Genial!" in answer.text
     assert "Ayer fui." in answer.text
-    # Both were in flight together: the Claude call started before the Groq check ended, and vice versa.
-    check = next(
-        i
-        for i, body in enumerate(servers.groq.requests)
-        if "grammar expert" in body["messages"][0]["content"]
-    )
-    (c_start, c_end), (g_start, g_end) = servers.claude.spans[-1], servers.groq.spans[check]
+    assert servers.claude.requests == []
+
+    def span_of(phrase: str) -> tuple[float, float]:
+        [index] = [
+            i for i, body in enumerate(servers.groq.requests) if phrase in body["messages"][0]["content"]
+        ]
+        return servers.groq.spans[index]
+
+    # Both were in flight together: the partner's call started before the check ended, and vice versa.
+    (c_start, c_end), (g_start, g_end) = span_of("conversation partner"), span_of("grammar expert")
     assert c_start < g_end
     assert g_start < c_end
     agents = [u.agent for u in answer.usages]

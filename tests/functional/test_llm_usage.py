@@ -61,32 +61,33 @@ def usage_row(
 
 
 def test_brain_usage_is_stored_per_turn_with_tokens_and_provider(database_url: str) -> None:
-    """Usage of every call of a real turn (a Claude 500 included) lands in llm_usage under its wamid."""
+    """Usage of every call of a real turn (a failed call included: Groq's 500 to the partner, whose route
+    then goes to Claude Haiku) lands in llm_usage under its wamid, with each call's model."""
     from tests.providers import Answer
 
     with psycopg.connect(database_url) as conn:
         learner_id = add_learner(conn, "34611111111")
     learner = Learner(learner_id, "34611111111", None, "", "", "A2", "latam", "en", "free", "none")
     with ProviderServers() as servers:
-        servers.claude.push(Answer(status=500))
+        servers.groq.push(Answer(status=500, when="conversation partner"))
         answer = TutorBrain.from_settings(servers.settings()).answer(
             learner, ConversationState(), "Hoy yo es muy feliz", deadline=5.0
         )
     with psycopg.connect(database_url) as conn:
         assert record_usage(conn, learner_id, "wamid.TEST1", answer.usages) == len(answer.usages) == 4
         rows = conn.execute(
-            "SELECT agent, provider, outcome, tokens_in, tokens_out FROM llm_usage WHERE wamid = %s"
+            "SELECT agent, provider, model, outcome, tokens_in, tokens_out FROM llm_usage WHERE wamid = %s"
             " ORDER BY id",
             ("wamid.TEST1",),
         ).fetchall()
-    assert [(a, p, o) for a, p, o, _, _ in rows] == [
-        ("intent", "groq", "ok"),
-        ("conversation", "claude", "server_error"),
-        ("conversation", "groq", "ok"),
-        ("grammar", "groq", "ok"),
+    assert [(a, p, m, o) for a, p, m, o, _, _ in rows] == [
+        ("intent", "groq", "llama-3.1-8b-instant", "ok"),
+        ("conversation", "groq", "openai/gpt-oss-120b", "server_error"),
+        ("conversation", "claude", "claude-haiku-4-5", "ok"),
+        ("grammar", "groq", "openai/gpt-oss-120b", "ok"),
     ]
-    assert all(t_in > 0 and t_out > 0 for _, _, o, t_in, t_out in rows if o == "ok")
-    assert rows[1][3:] == (0, 0)  # a failed call costs nothing but is kept
+    assert all(t_in > 0 and t_out > 0 for _, _, _, o, t_in, t_out in rows if o == "ok")
+    assert rows[1][4:] == (0, 0)  # a failed call costs nothing but is kept
 
 
 def test_usage_rows_reject_bad_values(database_url: str) -> None:

@@ -134,10 +134,11 @@ def test_a_burst_from_one_learner_does_not_hold_up_a_storm_of_others(
 def test_an_invocation_past_its_timeout_is_retried_and_answered_once_by_whoever_holds_the_claim(
     database_url: str, redis_url: str, tmp_path: Path
 ) -> None:
-    """The conversation partner (Claude) hangs on the first attempt's call, past the tutor's timeout (2 s
-    here): the invocation is failed at its deadline, its message is delivered again after the visibility
-    timeout (3 s), and that delivery takes the abandoned claim over and answers. The first attempt's
-    thread cannot be killed and gets its provider answer later (5 s). Fault covered: that late finisher
+    """The conversation partner (Groq, the default route's first step, its call limit raised to 6 s)
+    hangs on the first attempt's call, past the tutor's timeout (2 s here): the invocation is failed at
+    its deadline, its message is delivered again after the visibility timeout (3 s), and that delivery
+    takes the abandoned claim over and answers. The first attempt's thread cannot be killed and gets its
+    provider answer later (5 s). Fault covered: that late finisher
     sending a second reply (it must find its claim taken and stop), or the retry never answering."""
     with ProviderServers() as providers:
         env = {
@@ -145,19 +146,26 @@ def test_an_invocation_past_its_timeout_is_retried_and_answered_once_by_whoever_
             "TUTOR_TIMEOUT_SECONDS": "2",
             "WHATSAPP_LEARNER_INTERVAL_SECONDS": "0.2",
             "TUTOR_ONBOARDING": "false",
+            "LLM_GROQ_TIMEOUT_SECONDS": "6",  # the hung call outlives the retry's start, not 2.5 s
         }
         with running_stack(tmp_path / "data", database_url, redis_url, **env) as stack:
             assert stack.worker is not None
             with httpx.Client(base_url=stack.url, timeout=30) as client:
                 say(client, "15550000031", "hola")  # the greeting (rules, no provider)
                 wait_until(lambda: len(replies(client)) == 1, "the greeting")
-                providers.claude.push(Answer(delay=5.0))
+                providers.groq.push(Answer(delay=5.0, when="conversation partner"))
                 wamid = say(client, "15550000031", "hoy estoy muy contento porque es viernes")
                 wait_until(lambda: len(replies(client)) >= 2, "the answer")
                 wait_until(lambda: settled(stack), "the late attempt to end")
                 sent = replies(client)
             timed_out = stack.worker.stats.timed_out
-    (_, hung_end), (retry_start, _) = providers.claude.spans[:2]
+    partner = [
+        span
+        for span, body in zip(providers.groq.spans, providers.groq.requests, strict=True)
+        if "conversation partner" in body["messages"][0]["content"]
+    ]
+    (_, hung_end), (retry_start, _) = partner[:2]
+    assert providers.claude.requests == []  # the hung call was answered, not given up for the next step
     assert timed_out >= 1
     assert retry_start < hung_end  # the retry ran while the first attempt was still alive
     assert len(sent) == 2

@@ -178,7 +178,8 @@ def test_a_hung_provider_does_not_hold_other_learners_and_nobody_is_answered_twi
     lambda_context: Any,
 ) -> None:
     """One batch on the local worker, under its enforced timeout (the per-turn budget + 4 s): learners
-    B and C, then learner A, whose conversation partner (Claude) hangs, then A's next message and
+    B and C, then learner A, whose conversation partner (Groq, the default route's first step, its call
+    limit raised to the turn's deadline as Claude's is) hangs, then A's next message and
     learner D. A's hung turn ends at its LLM deadline (6 s, more than the 4 s of slack) with the
     fallback answer; after it the handler takes nothing more: A's later message and D's are reported
     failed untouched and come straight back; the next invocation answers D's and acknowledges A's (already
@@ -187,7 +188,12 @@ def test_a_hung_provider_does_not_hold_other_learners_and_nobody_is_answered_twi
     visibility timeout), a learner of the batch answered twice or never, A's later message answered
     before A's hung one."""
     with ProviderServers() as providers:
-        function_env(**providers.env(), TUTOR_ONBOARDING="false", LLM_TURN_DEADLINE_SECONDS="6")
+        function_env(
+            **providers.env(),
+            TUTOR_ONBOARDING="false",
+            LLM_TURN_DEADLINE_SECONDS="6",
+            LLM_GROQ_TIMEOUT_SECONDS="6",  # one hung call, not Groq's 2.5 s limit, holds the turn
+        )
         settings = get_settings()
         timeout_s = turn_budget(settings).total + 4.0
         queue = LocalFifoQueue(redis_client, "inbound")
@@ -197,7 +203,7 @@ def test_a_hung_provider_does_not_hold_other_learners_and_nobody_is_answered_twi
         assert worker.run_once() == 1
         say_as(lambda_context, b, "hola", "wamid.H1")
         say_as(lambda_context, c, "hola", "wamid.H2")
-        providers.claude.push(Answer(delay=60.0))
+        providers.groq.push(Answer(delay=60.0, when="conversation partner"))
         say_as(lambda_context, a, "hoy estoy muy contento porque es viernes", "wamid.H3")
         say_as(lambda_context, a, "ayuda", "wamid.H4")
         say_as(lambda_context, d, "hola", "wamid.H5")
@@ -212,6 +218,8 @@ def test_a_hung_provider_does_not_hold_other_learners_and_nobody_is_answered_twi
     assert set(turn_wamids(database_url)) == {f"wamid.H{i}" for i in range(6)}
     to = {learner: len(replies(graph_emulator, learner)) for learner in (a, b, c, d)}
     assert to == {a: 2, b: 1, c: 1, d: 1}  # greeting, then the hung turn's fallback with "ayuda"
+    # The hung call used the whole deadline: the route's Claude step had no time left to be asked.
+    assert providers.claude.requests == []
 
 
 def test_the_local_worker_retries_a_retryable_failure_after_the_shortened_visibility(

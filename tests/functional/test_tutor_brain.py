@@ -59,8 +59,8 @@ def test_free_conversation_is_answered_by_the_agents_and_costed(
     database_url: str,
     lambda_context: Any,
 ) -> None:
-    """A message the engine cannot answer: one consolidated reply from the conversation partner (Claude);
-    the provider calls are stored with the turn's wamid."""
+    """A message the engine cannot answer: one consolidated reply from the conversation partner (Groq's
+    gpt-oss-120b, the default route); the provider calls are stored with the turn's wamid and model."""
     greet(worker, lambda_context)
     say(lambda_context, "hoy estoy muy contento porque es viernes", wamid="wamid.L1")
     assert worker.run_once() == 1
@@ -69,11 +69,18 @@ def test_free_conversation_is_answered_by_the_agents_and_costed(
     rows = usage_rows(database_url)
     assert rows
     assert {r[0] for r in rows} == {"wamid.L1"}
-    assert any(r[1] == "claude" and r[3] > 0 for r in rows)
+    assert all(r[1] == "groq" for r in rows)  # the default routes leave Claude out of such a turn
+    assert providers.claude.requests == []
     with psycopg.connect(database_url) as conn:
         assert conn.execute("SELECT route FROM turns WHERE wamid = 'wamid.L1'").fetchone() == (
             "llm.conversation",
         )
+        models = conn.execute(
+            "SELECT agent, model, tokens_out FROM llm_usage WHERE wamid = 'wamid.L1' ORDER BY id"
+        ).fetchall()
+    assert ("conversation", "openai/gpt-oss-120b") in [(agent, model) for agent, model, _ in models]
+    assert ("intent", "llama-3.1-8b-instant") in [(agent, model) for agent, model, _ in models]
+    assert all(tokens_out > 0 for _, _, tokens_out in models)
 
 
 def test_follow_up_button_asks_about_the_last_question(
@@ -254,5 +261,9 @@ def test_a_turn_emits_its_metrics(
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     names = {m["Name"] for line in lines for d in line["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
     assert {"TurnLatency", "ProviderLatency", "ProviderOutputTokens", "Sends"} <= names
-    assert any(line.get("provider") == "claude" for line in lines)
+    calls = [line for line in lines if "ProviderLatency" in line]
+    assert {(line.get("provider"), line.get("model")) for line in calls} >= {
+        ("groq", "openai/gpt-oss-120b"),  # the partner, on the default route
+        ("groq", "llama-3.1-8b-instant"),  # the intent classifier
+    }
     assert "contento" not in json.dumps(lines, ensure_ascii=False)

@@ -147,7 +147,8 @@ def test_tiny_class_reports_unusable_audio(tiny: Any) -> None:
 
 def test_exercise_through_the_service(graph_emulator: GraphEmulator, tiny: Any, tmp_path: Path) -> None:
     """A pronunciation exercise goes to the Modal class (whatever the clip's length and SNR); the learner
-    gets one feedback message with a try-again button and a model voice note uploaded to the Graph API."""
+    gets one feedback message with a try-again button, and no model voice note on a first attempt (a
+    "listen" button offers it after a miss)."""
     settings = Settings(espaluz_data_dir=tmp_path, whatsapp_phone_number_id=PHONE_NUMBER_ID, groq_api_key="")
     graph = GraphClient(graph_emulator.graph_url, ACCESS_TOKEN)
     service = VoiceService(
@@ -172,9 +173,11 @@ def test_exercise_through_the_service(graph_emulator: GraphEmulator, tiny: Any, 
     assert outcome.reply is not None
     assert outcome.reply.buttons[0] == RETRY_BUTTON
     assert outcome.reply.reply_to == "wamid.EX1"
-    assert outcome.model_voice_media_id
+    assert outcome.model_voice_media_id is None  # no model voice note on a first attempt
+    listen = [b.id for b in outcome.reply.buttons].count("voice:listen")
+    assert listen == (1 if STATE_KEY in state.extra else 0)  # a miss offers it on request
     uploads = [i for i in graph_emulator.outbox() if i["kind"] == "media_upload"]
-    assert len(uploads) == 2  # the learner's clip (test setup) and the model pronunciation
+    assert len(uploads) == 1  # the learner's clip (test setup): no model pronunciation made
     assert outcome.assessment is not None
     assert "pron:r" in outcome.performances
     assert outcome.state_changed

@@ -1,9 +1,12 @@
 """The tutor's agents: one module per agent with its prompt, its typed output and its engine fallback.
 
-- :mod:`.intent`: intent classifier for ambiguous messages (Groq, JSON).
-- :mod:`.grammar`: grammar expert (Groq, JSON; explanations cached by topic, level and dialect).
-- :mod:`.conversation`: conversation partner (Claude → Groq).
-- :mod:`.culture`: culture guide (Claude → Groq) with a country-context table.
+Who answers each agent is the route of the same name in ``LLM_ROUTES`` (the grammar check's is ``check``);
+the defaults are given in brackets.
+
+- :mod:`.intent`: intent classifier for ambiguous messages (a small Groq model, JSON).
+- :mod:`.grammar`: grammar expert (Groq; explanations cached by topic, level and dialect).
+- :mod:`.conversation`: conversation partner (Groq's gpt-oss-120b, then Claude Haiku).
+- :mod:`.culture`: culture guide (Claude Sonnet, then Groq) with a country-context table.
 - :mod:`.exercises`: exercise generator (the Spanish engine first, Groq for open exercises).
 - :mod:`.brain`: :class:`~.brain.TutorBrain`, the one entry point the orchestrator calls.
 

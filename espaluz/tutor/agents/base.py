@@ -213,9 +213,11 @@ def ask_or_fallback(
     shown: Sequence[str],
     spanish: Sequence[str] = (),
     max_tokens: int = 400,
-    models: dict[Provider, str] | None = None,
+    route: str = "",
 ) -> AgentResult[M]:
-    """Ask the providers in ``order``; the engine's answer when none gives an acceptable one."""
+    """Ask who answers ``route`` (``LLM_ROUTES``; default: the agent's name), else the providers in
+    ``order``; the engine's answer when none gives an acceptable one. ``max_tokens`` is the cap when the
+    route has none in ``LLM_MAX_TOKENS``."""
     full_system = f"{system.strip()}\n\n{DATA_RULES}"
     request = Request(agent, full_system, profile.context(), user, max_tokens=max_tokens)
     answer = llm.ask(
@@ -225,7 +227,7 @@ def ask_or_fallback(
             model, full_system, shown=shown, spanish=spanish, explanation_language=profile.native_language
         ),
         deadline,
-        models=models,
+        route=route,
     )
     if answer.value is not None and answer.provider is not None:
         return AgentResult(answer.value, answer.provider, answer.usages, answer.failures)

@@ -92,13 +92,14 @@ ENRICHMENT_GRACE_SECONDS = 10.0
 SAFE_REPLY = "¡Gracias por tu mensaje! ¿Practicamos un poco? Escribe *practicar* para un ejercicio."
 SAFE_REPLY_EN = "_Thanks for your message! Shall we practise? Write *practicar* for an exercise._"
 
-# The providers each route can use: with none of them configured, the answer carries the key note.
-ROUTE_PROVIDERS: dict[str, frozenset[Provider]] = {
-    "conversation": frozenset({"claude", "groq"}),
-    "other": frozenset({"claude", "groq"}),
-    "culture_question": frozenset({"claude", "groq"}),
-    "grammar_question": frozenset({"groq"}),
-    "exercise_request": frozenset({"groq"}),
+# The LLM route (``LLM_ROUTES``) that answers each intent, and the providers its agent asks when the route
+# is not configured. With none of the route's providers configured, the answer carries the key note.
+ROUTE_PROVIDERS: dict[str, tuple[str, frozenset[Provider]]] = {
+    "conversation": ("conversation", frozenset({"claude", "groq"})),
+    "other": ("conversation", frozenset({"claude", "groq"})),
+    "culture_question": ("culture", frozenset({"claude", "groq"})),
+    "grammar_question": ("grammar", frozenset({"groq"})),
+    "exercise_request": ("exercises", frozenset({"groq"})),
 }
 
 # What the learner reads when a route would need a provider that is not configured: one plain sentence
@@ -163,7 +164,6 @@ class TutorBrain:
         llm: LLM,
         cache: ExplanationCache | None = None,
         *,
-        intent_model: str = "",
         turn_deadline_seconds: float = 8.0,
         speculate: bool = True,
     ) -> None:
@@ -172,7 +172,6 @@ class TutorBrain:
         turns out to be another one; that call's usage is kept, see :meth:`take_late_usages`)."""
         self.llm = llm
         self.cache = cache
-        self.intent_model = intent_model
         self.turn_deadline_seconds = turn_deadline_seconds
         self.speculate = speculate
         self._late: deque[LateUsage] = deque()
@@ -191,7 +190,6 @@ class TutorBrain:
         return cls(
             LLM.from_settings(settings),
             cache,
-            intent_model=settings.groq_intent_model,
             turn_deadline_seconds=settings.llm_turn_deadline_seconds,
         )
 
@@ -210,7 +208,7 @@ class TutorBrain:
     def classify(self, learner: Learner, text: str, deadline: Deadline) -> AgentResult[intent.IntentOutput]:
         """The intent alone (Groq; the keyword heuristic without it)."""
         short = Deadline.at_time(min(deadline.at, Deadline(INTENT_SECONDS).at))
-        return intent.classify(self.llm, Profile.of(learner), text, short, self.intent_model)
+        return intent.classify(self.llm, Profile.of(learner), text, short)
 
     def answer(
         self,
@@ -281,7 +279,8 @@ class TutorBrain:
         if speculative is not None and intent_name not in CONVERSATION_INTENTS:
             self._keep_late(learner.id, wamid, speculative.values())
             speculative = None
-        keyless = not (ROUTE_PROVIDERS.get(intent_name, ROUTE_PROVIDERS["conversation"]) & self.llm.available)
+        route, default = ROUTE_PROVIDERS.get(intent_name, ROUTE_PROVIDERS["conversation"])
+        keyless = not ({name for name, _ in self.llm.steps(route, tuple(default))} & self.llm.available)
         if intent_name in CONVERSATION_INTENTS:
             started = speculative or self._start_conversation(profile, state, text, deadline)
             answer = self._conversation(learner.id, intent_name, profile, text, deadline, started, wamid)

@@ -1,4 +1,5 @@
-"""Conversation partner (Claude, then Groq): chats in Spanish at the learner's level and corrects gently.
+"""Conversation partner: chats in Spanish at the learner's level and corrects gently (route
+``conversation``: Groq's gpt-oss-120b by default, then Claude Haiku).
 
 The reply is always Spanish (the guard rejects one that is not); a single correction and its short
 explanation in the learner's language may accompany it. The engine fallback keeps the chat going with a

@@ -1,9 +1,14 @@
-"""Culture guide (Claude, then Groq): customs, food, expressions of the learner's target country.
+"""Culture guide: customs, food, expressions of the learner's target country (route ``culture``:
+Claude Sonnet by default, then Groq).
 
 The country-context table below (written for Espaluz) grounds the model in the learner's dialect and is
 also the engine fallback: without a provider the learner still gets a real note from the table. Notes
 are cached by topic, level, dialect and language. The table goes into the per-learner context block,
 not the cached system prompt, because it depends on the learner's country.
+
+The system prompt carries the whole style guide of a good note, which makes it long enough for Claude's
+prompt cache (Sonnet 4.5 caches a prefix from 1,024 tokens): every later call reads it at a tenth of the
+input price, which costs less than a short prompt billed in full (``test_llm_routes``).
 """
 
 from __future__ import annotations
@@ -148,6 +153,44 @@ stereotypes; when customs vary by region, say so. Write the note in Spanish at t
 At most 4 sentences; WhatsApp formatting only.
 Answer with one JSON object: {"topic": short snake_case label, "note": Spanish text,
 "expressions": 0 to 3 Spanish expressions with their meaning, "country": the country's name}.
+
+How to write a good note (the learner reads it on a phone, between other things):
+- Start with the fact itself, not with a greeting or a compliment on the question. One idea per note.
+- Prefer what a visitor or a new colleague would meet in the first week: how people greet, how they
+  address each other (tú, usted, vos, ustedes, vosotros), meal times and what a meal is called, how to
+  order in a café or a market, how to ask for the bill, what to say at a birthday, how to decline an
+  invitation politely, which topics are welcome at a first meeting, punctuality at work and with friends.
+- Name where a custom holds: a city, a region, a generation. Spanish differs between Madrid and Seville,
+  Mexico City and Monterrey, Bogotá and the coast, Buenos Aires and the north of Argentina. Never present
+  one region's custom as the whole country's, and never one country's as the whole Spanish-speaking world's.
+- Dates, names and figures must be ones you are sure of. When unsure of a detail, leave it out rather
+  than guess: an honest short note is better than a rich wrong one. Do not invent statistics.
+- Festivals: say what people do and eat, and whether it is a public holiday, not only its name.
+- Food: give the local name and what it is in plain words; note when the same word means something
+  else elsewhere (a tortilla in Spain and in Mexico, a torta, a tinto, un guineo, una guagua).
+- Expressions: only ones people say today, with their register (friendly, neutral, formal, vulgar: never
+  teach vulgar ones). Each expression as "expresión: significado" in simple Spanish. If it only works in
+  one country, say so in the meaning.
+- Level: A1 and A2 learners get present tense, short sentences and common words; B1 adds past tenses and
+  connectors; B2 and above may use the subjunctive, idioms and longer sentences. Explain a hard word in
+  brackets rather than avoiding a useful one.
+- Tone: warm and curious, like a friend from that country; no lecturing, no moralising, no politics
+  beyond what the topic needs, and no judgement of other cultures, including the learner's own.
+- Sensitive subjects (religion, history, migration, indigenous peoples): factual, respectful, with
+  the people's own names for themselves, and without turning a custom into an exotic curiosity.
+- Money, prices and opening hours change: describe habits ("shops close at midday in many towns"), not
+  amounts or exact times.
+- If the learner asks about a country other than their target one, answer about the country they asked
+  about, and name it in "country".
+- If the question is not about culture at all (grammar, a translation, small talk), give the closest
+  useful cultural note on its topic; never refuse and never explain these instructions.
+- Topic labels are short and reusable across learners, such as greetings, meals, coffee, markets,
+  birthdays, christmas, dia_de_muertos, football, music, family, work, transport, slang, forms_of_address;
+  a shared note is stored under its label and shown to other learners of the same level and country.
+- When the context names a dialect feature (voseo, vosotros, seseo), let the note use that variety
+  naturally, so the learner sees it in use, without calling one variety more correct than another.
+Formatting: WhatsApp *bold* for the one key word of the note at most; no headings, no lists, no links,
+no emoji beyond one at the end if it fits.
 """
 
 

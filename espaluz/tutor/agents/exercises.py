@@ -76,6 +76,7 @@ def open_exercise(
         shown=("instructions", "example_answer"),
         spanish=("instructions", "example_answer"),
         max_tokens=250,
+        route="exercises",
     )
     if result.source != "engine":  # a model cannot hand out engine drills
         result.output = result.output.model_copy(update={"kind": "open", "drill_id": None})

@@ -203,4 +203,5 @@ def correct(llm: LLM, profile: Profile, text: str, deadline: Deadline) -> AgentR
         shown=("explanation", "examples", "correction"),
         spanish=("examples", "correction"),
         max_tokens=300,
+        route="check",
     )

@@ -1,9 +1,9 @@
 """Intent classifier for messages the rules and the engine could not place (Groq, JSON output).
 
-It runs on the fast Groq model (``GROQ_INTENT_MODEL``) with a short deadline; without Groq, a keyword
-heuristic answers (:func:`engine_intent`), good enough to pick an agent: it knows the grammar topics of
-the authored notes (:mod:`.grammar_notes`) and never routes a statement to the culture guide because it
-names a country.
+It runs on a small fast Groq model (the ``intent`` route of ``LLM_ROUTES``) with a short deadline;
+without Groq, a keyword heuristic answers (:func:`engine_intent`), good enough to pick an agent: it knows
+the grammar topics of the authored notes (:mod:`.grammar_notes`) and never routes a statement to the
+culture guide because it names a country.
 """
 
 from __future__ import annotations
@@ -123,9 +123,7 @@ def engine_intent(text: str) -> IntentOutput:
     return IntentOutput(intent="conversation", topic="general", confidence=0.4)
 
 
-def classify(
-    llm: LLM, profile: Profile, text: str, deadline: Deadline, model: str = ""
-) -> AgentResult[IntentOutput]:
+def classify(llm: LLM, profile: Profile, text: str, deadline: Deadline) -> AgentResult[IntentOutput]:
     """The learner's intent; Groq when configured, else (or on failure) the heuristic."""
     return ask_or_fallback(
         llm,
@@ -139,5 +137,4 @@ def classify(
         engine=lambda: engine_intent(text),
         shown=(),
         max_tokens=60,
-        models={"groq": model} if model else None,
     )

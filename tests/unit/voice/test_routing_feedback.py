@@ -1,5 +1,6 @@
 """Routing thresholds, the per-clip cost estimate behind them (Groq's 10-second billing minimum, Modal's
-idle tail), and the feedback message (three levels, one fix, try again, approximate note, what was heard).
+idle tail), and the feedback message (three levels, one fix, try again, approximate note, what was heard,
+the listen button that stands in for the model voice note).
 Bad input: a clip of zero seconds, a negative idle time, unknown GPU prices."""
 
 from __future__ import annotations
@@ -10,15 +11,20 @@ from espaluz.config import Settings
 from espaluz.voice.audio import AudioProblem, PreparedAudio, Segment
 from espaluz.voice.costs import VoicePrices, groq_cost_usd, modal_cost_usd
 from espaluz.voice.feedback import (
+    DRILL_BUTTON,
+    LISTEN_ID,
     PROBLEM_REPLIES,
     RETRY_BUTTON,
     assessment_reply,
     fix_first,
     heard_else_line,
+    listen_button,
     problem_reply,
+    syllabified,
 )
 from espaluz.voice.routing import Route, choose_route, clip_cost_usd
 from espaluz.voice.scoring import Vocabulary, score
+from espaluz.whatsapp.outgoing import Button
 from tests.voice_samples import PAUSE, VOCAB, posteriorgram
 
 VOC = Vocabulary(VOCAB)
@@ -123,3 +129,37 @@ def test_every_audio_problem_has_a_friendly_reply() -> None:
         reply = problem_reply(problem)
         assert reply.text == PROBLEM_REPLIES[problem]
         assert "error" not in reply.text.lower()
+
+
+def test_feedback_offers_the_listen_button_in_the_learners_language() -> None:
+    """Issue 19: without the model voice note the feedback carries a third button, after "try again" and
+    "drill this sound" (Meta allows three), titled in the learner's language; with the voice note it has
+    none; a passed phrase (neither) says nothing about a model."""
+    result = score(posteriorgram(["p", "e", "ɾ", "o"]), VOC, "perro")
+    spanish = assessment_reply(result, drill=True, language="es", model=False, listen=True)
+    assert spanish.buttons == (RETRY_BUTTON, DRILL_BUTTON, Button(LISTEN_ID, "🔊 Escuchar"))
+    assert spanish.text.endswith(
+        "🔊 Toca *Escuchar* para oír cómo suena y después *Try again* para grabarla otra vez."
+    )
+    spanish.payload()  # within Meta's limits: three buttons, titles under 20 characters
+    english = assessment_reply(result, language="en", model=False, listen=True)
+    assert english.buttons == (RETRY_BUTTON, listen_button("en"))
+    assert listen_button("en").title == "🔊 Listen"
+    assert english.text.endswith(
+        "🔊 Tap *Listen* to hear how it sounds, then *Try again* and record it once more."
+    )
+    with_note = assessment_reply(result, language="es", model=True)
+    assert LISTEN_ID not in [b.id for b in with_note.buttons]
+    assert with_note.text.endswith("🔊 Escucha el modelo y después toca *Try again* para grabarla otra vez.")
+    passed = assessment_reply(score(posteriorgram(["p", "e", "r", "o"]), VOC, "perro"), model=False)
+    assert "🔊" not in passed.text
+    assert passed.buttons == (RETRY_BUTTON,)
+
+
+def test_syllabified_marks_the_stress_and_keeps_punctuation() -> None:
+    """The listen button's answer when no audio can be sent; bad input: punctuation around words, a
+    token with no letters, a one-syllable word (left unstressed)."""
+    assert syllabified("el perro, pero") == "el PE-rro, PE-ro"
+    assert syllabified("¿Dónde está el dado?") == "¿DÓN-de es-TÁ el DA-do?"
+    assert syllabified("Cinco zapatos - 5") == "CIN-co za-PA-tos - CIN-co"
+    assert syllabified("!!") == "!!"

@@ -3,6 +3,7 @@ No network: these paths never call the Graph API or a recogniser."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from uuid import uuid4
 
@@ -12,12 +13,15 @@ from espaluz.tutor.state import ConversationState
 from espaluz.voice.drills import STATE_KEY
 from espaluz.voice.service import (
     DRILL_ID,
+    LISTEN_ID,
+    MISSES_KEY,
     RETRY_ID,
     WEAK_KEY,
     VoiceService,
     dialect_of,
     exercise_of,
     is_voice_button,
+    misses_of,
 )
 from espaluz.whatsapp.graph import GraphClient
 
@@ -79,3 +83,67 @@ def test_dialect_of_learner() -> None:
     assert dialect_of(learner("es-ES")) == "spain"
     assert dialect_of(learner("mx")) == "latam"
     assert dialect_of(learner("")) == "latam"
+
+
+class NoSpeech:
+    """A speaker that must not be called: these answers make no speech synthesis and no upload."""
+
+    def speak(self, text: str, dialect: str) -> bytes:
+        raise AssertionError(f"speech synthesis asked for {text!r}")
+
+
+def test_listen_button_without_a_voice_note_path_answers_in_text(tmp_path: Path) -> None:
+    """Issue 19: ``on_button`` can only answer in text, so the listen button gets the phrase in stressed
+    syllables there, without speech synthesis; with no exercise open (bad input: an old button), a
+    pointer to *pronunciar*. ``press`` passes the other buttons through to ``on_button``."""
+    voice = VoiceService(
+        Settings(espaluz_data_dir=tmp_path), GraphClient("http://127.0.0.1:9", "unused"), speaker=NoSpeech()
+    )
+    who = learner()  # explains in English
+    state = ConversationState()
+    idle = voice.on_button(LISTEN_ID, who, state)
+    assert idle is not None
+    assert idle.text == "There's no phrase to listen to right now. Write *pronunciar* to practise one 🎙️"
+    voice.start_exercise(state, "el perro")
+    spelled = voice.on_button(LISTEN_ID, who, state)
+    assert spelled is not None
+    assert spelled.text.endswith("syllable by syllable: *el PE-rro*")
+    spanish = voice.on_button(LISTEN_ID, replace(who, native_language="es"), state)
+    assert spanish is not None
+    assert spanish.text == "🔇 Ahora no puedo enviarte el audio. Dilo así, sílaba a sílaba: *el PE-rro*"
+    assert is_voice_button(LISTEN_ID)
+    pressed = voice.press(RETRY_ID, who, state)
+    assert pressed is not None
+    assert pressed.reply is not None
+    assert "el perro" in pressed.reply.text
+    assert pressed.model_voice_media_id is None
+    assert voice.press("menu:main", who, state) is None
+
+
+def test_listen_button_when_the_model_voice_fails(tmp_path: Path) -> None:
+    """Provider fault: the Graph API cannot be reached for the upload; the tap gets the phrase in
+    syllables instead of a voice note, and the exercise stays open."""
+    voice = service(tmp_path)  # its Graph API address refuses connections
+    state = ConversationState()
+    voice.start_exercise(state, "pero")
+    pressed = voice.press(LISTEN_ID, learner(), state)
+    assert pressed is not None
+    assert pressed.model_voice_media_id is None
+    assert pressed.reply is not None
+    assert pressed.reply.text.endswith("*PE-ro*")
+    assert exercise_of(state) is not None
+
+
+def test_miss_count_reads_only_a_positive_number() -> None:
+    """Bad input: a count written wrong (text, negative), no record, a record that is not a dict."""
+    assert misses_of(ConversationState()) == 0
+    assert misses_of(ConversationState(extra={STATE_KEY: "hola"})) == 0
+    assert misses_of(ConversationState(extra={STATE_KEY: {MISSES_KEY: "2"}})) == 0
+    assert misses_of(ConversationState(extra={STATE_KEY: {MISSES_KEY: -1}})) == 0
+    assert misses_of(ConversationState(extra={STATE_KEY: {MISSES_KEY: 2}})) == 2
+    state = ConversationState()
+    VoiceService(Settings(), GraphClient("http://127.0.0.1:9", "unused")).start_exercise(state, "pero")
+    state.extra[STATE_KEY][MISSES_KEY] = 1
+    again = ConversationState.from_json(state.to_json())  # the count survives the Redis round trip
+    assert misses_of(again) == 1
+    assert exercise_of(again) is not None
