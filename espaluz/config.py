@@ -205,7 +205,11 @@ class Settings(BaseModel):
     # The deployed GPU app (gpu/): the tutor looks up modal.Cls.from_name(MODAL_APP_NAME, MODAL_CLASS_NAME).
     modal_app_name: str = "espaluz-voice"
     modal_class_name: str = "Pronunciation"
-    modal_gpu: str = Field("L4", description="GPU type of the voice app (gpu/app.py reads it at deploy).")
+    modal_gpu: str = Field(
+        "",
+        description="GPU type of the voice app (gpu/app.py reads it at deploy); empty: a CPU-only container, "
+        "cheaper below some 25,000 learners (espaluz.voice.costs), and Whisper on Groq.",
+    )
     modal_scaledown_window_seconds: int = Field(
         60, description="Idle seconds before a GPU container stops, outside the evening peak."
     )

@@ -385,13 +385,16 @@ def run_assessment(
     dialect: str,
     *,
     recheck_below: float = SOMETHING_ELSE_BELOW,
+    whisper_recheck: bool = True,
 ) -> dict[str, Any]:
     """The body of `Pronunciation.assess`, a plain function so a benchmark can time it without Modal.
 
     With an expected text, Whisper runs only when ``heard_something_else`` (``recheck_below`` is the
     accuracy threshold; tests move it to force either branch); the answer's ``whisper`` says whether it
     ran and ``heard_check`` whether it ran on an exercise (the transcript is then what was heard). Without
-    it, the transcript is the expected text and its confidence the accuracy (0-1)."""
+    it, the transcript is the expected text and its confidence the accuracy (0-1). ``whisper_recheck``
+    False (a CPU-only container, where Whisper would take most of a call's time limit): the answer says
+    ``recheck_wanted`` instead, and the tutor asks Groq's Whisper what was heard."""
     from espaluz.voice.audio import AudioProblem, prepare
     from espaluz.voice.scoring import expected_for
 
@@ -422,7 +425,8 @@ def run_assessment(
     assessment = _score(models, prepared, log_probs, frame_seconds, target, transcript, approximate, dialect)
     timings["scoring"] = time.perf_counter() - mark - timings["phonemes"]
     ran_whisper = not exercise
-    if exercise and heard_something_else(assessment, recheck_below):
+    wanted = exercise and heard_something_else(assessment, recheck_below)
+    if wanted and whisper_recheck:
         transcript, confidence, language = transcribe()
         ran_whisper = True
         if assessment is not None:
@@ -442,6 +446,7 @@ def run_assessment(
         "assessment": assessment,
         "whisper": ran_whisper,
         "heard_check": exercise and ran_whisper,  # an exercise where the learner said something else
+        "recheck_wanted": wanted and not ran_whisper,  # ...that this container left to the tutor
         "timings": {k: round(v, 4) for k, v in timings.items()},
     }
 
@@ -489,7 +494,7 @@ def _score(
 
 
 @app.cls(
-    gpu=settings.modal_gpu,
+    gpu=settings.modal_gpu or None,  # empty: a CPU-only container (see espaluz.voice.costs)
     cpu=CPU_CORES,
     volumes={WEIGHTS_DIR: weights},
     scaledown_window=SCALEDOWN_SECONDS,
@@ -520,7 +525,10 @@ class Pronunciation:
         """Assess one clip; Whisper runs for free speech, and on an exercise only when the learner said
         something else (JSON-ready dict: transcript, confidence, language, processing_seconds,
         assessment, whisper, timings)."""
-        return run_assessment(self.models, self.device, audio, expected_text, dialect)
+        recheck = self.device == "cuda" or self.tiny  # Whisper on a CPU container: Groq's instead
+        return run_assessment(
+            self.models, self.device, audio, expected_text, dialect, whisper_recheck=recheck
+        )
 
 
 # ## The idle window by time of day

@@ -1,9 +1,11 @@
 """Which recogniser a voice note goes to.
 
-Every pronunciation exercise goes to the Modal GPU app: it needs the phoneme model (Whisper repairs
-*pero* into *perro*, so only phones tell them apart), and there the phoneme model alone scores it
-(gpu/app.py). Noisy free speech, and free speech longer than ``VOICE_FAST_MAX_SECONDS``, go there too:
-the VAD-aware pipeline, and no single-request latency budget to fit (Groq is called once, no retry).
+Every pronunciation exercise goes to the Modal app: it needs the phoneme model (Whisper repairs *pero*
+into *perro*, so only phones tell them apart), and there the phoneme model alone scores it (gpu/app.py).
+With a GPU (``MODAL_GPU``), noisy free speech and free speech longer than ``VOICE_FAST_MAX_SECONDS`` go
+there too: the VAD-aware pipeline, and no single-request latency budget to fit (Groq is called once, no
+retry). The default app is a CPU-only container (cheaper, see :mod:`espaluz.voice.costs`) that runs no
+Whisper: then all free speech goes to Groq.
 
 Short, clean free speech goes to the cheaper of the two (:mod:`espaluz.voice.costs`). Groq bills at least
 10 seconds per request, so a 1 s clip costs there what a 10 s clip does; a Modal container that is busy
@@ -56,11 +58,13 @@ def clip_cost_usd(
 def choose_route(
     audio: PreparedAudio, *, exercise: bool, settings: Settings, modal_idle_for: float | None = None
 ) -> Route:
-    """Modal for every exercise, noisy clip (SNR at or under ``voice_fast_min_snr_db``) and clip of
-    ``voice_fast_max_seconds`` or more; otherwise the route whose :func:`clip_cost_usd` is lower (Groq
-    on a tie: it answers faster)."""
+    """Modal for every exercise; Groq for all free speech when the voice app has no GPU; else Modal for
+    a noisy clip (SNR at or under ``voice_fast_min_snr_db``) and a clip of ``voice_fast_max_seconds`` or
+    more, and otherwise the route whose :func:`clip_cost_usd` is lower (Groq on a tie: faster)."""
     if exercise:
         return Route.MODAL
+    if not settings.modal_gpu:  # a CPU-only voice app runs no Whisper: free speech is Groq's
+        return Route.GROQ
     short = audio.duration < settings.voice_fast_max_seconds
     clean = audio.snr_db > settings.voice_fast_min_snr_db
     if not (short and clean):

@@ -194,7 +194,7 @@ class VoiceService:
         self.store = store or build_store(settings)
         self.groq = groq or GroqTranscriber(settings)
         self.modal = modal or ModalAssessor(settings)
-        self.speaker = speaker or build_speaker(settings)
+        self.speaker = speaker or build_speaker(settings, self.store)  # cached on the audio store
         # Which recognisers can answer at all (module docstring: one handed in counts as configured).
         self.configured: dict[Route, bool] = {
             Route.GROQ: groq is not None or groq_configured(settings),
@@ -376,11 +376,9 @@ class VoiceService:
             )
         timings["modal"] = time.perf_counter() - mark
         assessment = result.assessment
-        heard = (
-            feedback.heard_else_line(learner.native_language, result.transcript.text, exercise.text)
-            if result.heard_check
-            else None
-        )
+        said = result.transcript.text if result.heard_check else self._heard_by_groq(result, data, deadline)
+        language = learner.native_language
+        heard = None if said is None else feedback.heard_else_line(language, said, exercise.text)
         if assessment is None or not assessment.words:
             text = f"I couldn't make out the words 🤔 Try again, reading: *{exercise.text}*"
             reply = Reply(f"{heard}\n\n{text}" if heard else text, reply_to=message.id)
@@ -421,6 +419,17 @@ class VoiceService:
             state_changed=True,
             timings={**timings, **result.timings},
         )
+
+    def _heard_by_groq(self, result: VoiceResult, data: bytes, deadline: float) -> str | None:
+        """What the learner said instead of the exercise's phrase, from Groq's Whisper, when the voice app
+        runs without a GPU and left that check to us (``recheck_wanted``); ``None`` when not wanted, not
+        configured or failing (the feedback then goes without the line)."""
+        if not (result.recheck_wanted and self.configured[Route.GROQ]):
+            return None
+        try:
+            return self.groq.transcribe(data, timeout=_left(deadline)).transcript.text or None
+        except TranscriberUnavailable:
+            return None
 
     def model_voice(self, learner: Learner, text: str, dialect: str) -> str | None:
         """Upload a model pronunciation of ``text`` as a voice note; ``None`` when TTS or upload fails
@@ -514,5 +523,6 @@ def _left(deadline: float) -> float:
 
 
 def build_voice(settings: Settings, graph: GraphClient) -> VoiceService:
-    """The production wiring: S3 or a local folder, Groq, the Modal app, Polly or espeak-ng."""
+    """The production wiring: S3 or a local folder, Groq, the Modal app, Polly or espeak-ng (behind the
+    speech cache on the same audio store, ``tts.CachedSpeaker``)."""
     return VoiceService(settings, graph)

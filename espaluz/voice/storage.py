@@ -10,6 +10,8 @@ nothing is kept forever: ``AUDIO_RETENTION_DAYS`` (30 by default).
   endpoint comes from boto3's own variables.
 - Local folder (``ESPALUZ_DATA_DIR/voice``): the same layout; :meth:`LocalAudioStore.purge` deletes
   files older than the retention period and runs on every save, so the folder cannot grow unbounded.
+- ``put``/``load`` by key also hold the model pronunciations cache (``tts/<sha256>.ogg``, written by
+  ``espaluz.voice.tts.CachedSpeaker``): no learner's data, expiring with the same rule.
 
 Keys carry the learner's uuid and the wamid, never a phone number. ``delete_learner`` removes a learner's
 clips at once (a data-deletion request, ``espaluz.tutor.erasure``) instead of waiting for the retention.
@@ -47,6 +49,10 @@ class AudioStore(Protocol):
 
     def load(self, key: str) -> bytes: ...
 
+    def put(self, key: str, data: bytes) -> None:
+        """Store bytes under a key of the caller's (the speech cache's ``tts/...``); same expiry as clips."""
+        ...
+
     def delete_learner(self, learner_id: UUID) -> int:
         """Delete every clip of the learner (a data-deletion request); returns how many went."""
         ...
@@ -74,16 +80,29 @@ class LocalAudioStore:
         return key
 
     def load(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
+    def put(self, key: str, data: bytes) -> None:
+        """Write ``data`` at ``key`` whole or not at all (a temporary file renamed); its age starts now."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".part")
+        tmp.write_bytes(data)
+        now = self.clock()
+        os.utime(tmp, (now, now))
+        tmp.replace(path)
+
+    def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()
         if not path.is_relative_to(self.root.resolve()):
             raise ValueError("audio key outside the store")
-        return path.read_bytes()
+        return path
 
     def purge(self, now: float | None = None) -> int:
-        """Delete clips older than the retention period; returns how many went."""
+        """Delete clips and cached speech (``tts/``) older than the retention period; returns how many."""
         cutoff = (now if now is not None else self.clock()) - self.retention_seconds
         removed = 0
-        for path in self.root.glob("voice/*/*"):
+        for path in [*self.root.glob("voice/*/*"), *self.root.glob("tts/*")]:
             if path.is_file() and path.stat().st_mtime < cutoff:
                 path.unlink(missing_ok=True)
                 removed += 1
@@ -128,6 +147,9 @@ class S3AudioStore:
             ContentType="audio/ogg",
         )
         return key
+
+    def put(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType="audio/ogg")
 
     def load(self, key: str) -> bytes:
         body: bytes = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()

@@ -72,6 +72,8 @@ class VoiceResult:
     # An exercise's clip was checked with Whisper because its alignment said the learner said something
     # else: ``transcript`` is then what Whisper heard (else, on an exercise, the expected text).
     heard_check: bool = False
+    # ...or should have been, and the (CPU-only) voice app left it to the tutor, which asks Groq.
+    recheck_wanted: bool = False
 
 
 def language_code(name: str) -> str:
@@ -263,4 +265,10 @@ def result_from_json(body: dict[str, Any], elapsed: float) -> VoiceResult:
     raw = body.get("assessment")
     assessment = Assessment.from_json(raw) if raw else None
     timings = {k: float(v) for k, v in body.get("timings", {}).items()}
-    return VoiceResult(transcript, assessment, timings, heard_check=bool(body.get("heard_check")))
+    return VoiceResult(
+        transcript,
+        assessment,
+        timings,
+        heard_check=bool(body.get("heard_check")),
+        recheck_wanted=bool(body.get("recheck_wanted")),
+    )

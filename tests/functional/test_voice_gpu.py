@@ -82,7 +82,7 @@ def counted() -> tuple[dict[str, Any], dict[str, int]]:
     return models, calls
 
 
-def run(counted: tuple[dict[str, Any], dict[str, int]], text: str | None, **kwargs: float) -> dict[str, Any]:
+def run(counted: tuple[dict[str, Any], dict[str, int]], text: str | None, **kwargs: Any) -> dict[str, Any]:
     from gpu.app import run_assessment
 
     models, calls = counted
@@ -116,6 +116,19 @@ def test_exercise_said_something_else_asks_whisper(counted: tuple[dict[str, Any]
     assert "whisper" in result["timings"]
     assert result["assessment"]["transcript"] == result["transcript"]
     assert result["assessment"]["expected_text"] == "el perro corre"
+
+
+def test_a_cpu_container_leaves_what_was_heard_to_the_tutor(
+    counted: tuple[dict[str, Any], dict[str, int]],
+) -> None:
+    """A CPU-only container (``whisper_recheck=False``): below the threshold it runs no Whisper and says
+    ``recheck_wanted`` (the tutor asks Groq); above it, nothing is wanted."""
+    wanted = run(counted, "el perro corre", recheck_below=100.1, whisper_recheck=False)
+    assert counted[1] == {"whisper": 0, "phonemes": 1}
+    assert (wanted["whisper"], wanted["heard_check"], wanted["recheck_wanted"]) == (False, False, True)
+    assert wanted["transcript"] == "el perro corre"
+    fine = run(counted, "el perro corre", recheck_below=0.0, whisper_recheck=False)
+    assert fine["recheck_wanted"] is False
 
 
 def test_free_speech_still_transcribes_first(counted: tuple[dict[str, Any], dict[str, int]]) -> None:

@@ -20,6 +20,7 @@ from uuid import uuid4
 
 import psycopg
 import pytest
+from pydantic import SecretStr
 
 from espaluz.config import Settings
 from espaluz.dev.worker import QueueWorker
@@ -38,6 +39,7 @@ from espaluz.whatsapp.signature import sign
 from functions.webhook import handler as webhook
 from tests.conftest import ACCESS_TOKEN, APP_SECRET, PHONE_NUMBER_ID, GraphEmulator, load_event
 from tests.functional.test_tutor import LEARNER, replies, say, text_of, worker  # noqa: F401
+from tests.functional.test_voice import GroqTranscriptionServer
 from tests.functional.test_webhook import api_event
 from tests.voice_samples import VOCAB, posteriorgram, speech_ogg
 
@@ -388,3 +390,45 @@ def test_tapping_listen_through_the_tutor_sends_one_voice_note(
     tapped = answered(worker, graph_emulator)
     assert assessor.asked == ["el perro"]
     assert kinds(tapped) == ["voice_note"]
+
+
+class CpuAppAssessor(Assessor):
+    """A CPU-only voice app: it scores, runs no Whisper, and says what was heard is the tutor's to ask."""
+
+    def __call__(self, audio: bytes, text: str | None, dialect: str) -> dict[str, Any]:
+        return {**super().__call__(audio, text, dialect), "recheck_wanted": True}
+
+
+@pytest.mark.parametrize(("language", "heard"), [("en", "🎧 I heard: _hola"), ("es", "🎧 Escuché: _hola")])
+def test_a_cpu_voice_app_leaves_what_was_heard_to_groq(
+    graph_emulator: GraphEmulator, tmp_path: Path, language: str, heard: str
+) -> None:
+    """The learner read something else: the app (no GPU, no Whisper) asks for a recheck, Groq's Whisper
+    (its local server, through the SDK) says what was heard, and the feedback opens with it. With Groq
+    down, the feedback still comes, without that line (provider failure loses nothing)."""
+    server = GroqTranscriptionServer()
+    server.transcript = "hola, ¿qué tal?"
+    try:
+        settings = settings_for(tmp_path).model_copy(
+            update={"groq_api_key": SecretStr("gsk_test"), "groq_base_url": server.url}
+        )
+        session = Session(graph_emulator, tmp_path, [TAP, TAP])
+        session.service = VoiceService(
+            settings,
+            session.graph,
+            modal=ModalAssessor(settings, call=CpuAppAssessor([TAP, TAP])),
+            speaker=EspeakSpeaker(),
+        )
+        who = learner(language)
+        session.service.start_exercise(session.state, "el perro", skill="pron:r")
+        first = session.record(who)
+        assert first.reply is not None
+        assert first.reply.text.startswith(heard), first.reply.text
+        assert len(server.requests) == 1
+        server.status = 500
+        second = session.record(who)
+        assert second.reply is not None
+        assert "🎧" not in second.reply.text
+        assert second.assessment is not None
+    finally:
+        server.shutdown()

@@ -36,12 +36,12 @@ def clip(duration: float, snr: float) -> PreparedAudio:
 
 def test_route_by_duration_snr_and_exercise() -> None:
     """Boundaries: under 5 s AND above 20 dB goes to Groq; exactly 5 s or 20 dB, any exercise -> Modal."""
-    settings = Settings(voice_fast_max_seconds=5.0, voice_fast_min_snr_db=20.0)
+    settings = Settings(modal_gpu="L4", voice_fast_max_seconds=5.0, voice_fast_min_snr_db=20.0)
     assert choose_route(clip(3.0, 30.0), exercise=False, settings=settings) is Route.GROQ
     assert choose_route(clip(5.0, 30.0), exercise=False, settings=settings) is Route.MODAL
     assert choose_route(clip(3.0, 20.0), exercise=False, settings=settings) is Route.MODAL
     assert choose_route(clip(3.0, 30.0), exercise=True, settings=settings) is Route.MODAL
-    relaxed = Settings(voice_fast_max_seconds=10.0, voice_fast_min_snr_db=10.0)
+    relaxed = Settings(modal_gpu="L4", voice_fast_max_seconds=10.0, voice_fast_min_snr_db=10.0)
     assert choose_route(clip(8.0, 15.0), exercise=False, settings=relaxed) is Route.GROQ
 
 
@@ -58,7 +58,7 @@ def test_groq_bills_at_least_ten_seconds() -> None:
 def test_modal_cost_counts_the_idle_tail() -> None:
     """A cold Modal call pays a start and the whole idle window; a busy container only the work and the
     time since its last answer (a negative idle time counts as none); exercises (no Whisper) cost less."""
-    prices = VoicePrices.from_settings(Settings())
+    prices = VoicePrices.from_settings(Settings(modal_gpu="L4"))
     cold = modal_cost_usd(2.0, prices, exercise=False, idle_for=None)
     expired = modal_cost_usd(2.0, prices, exercise=False, idle_for=prices.modal_scaledown_seconds + 1)
     busy = modal_cost_usd(2.0, prices, exercise=False, idle_for=0.0)
@@ -73,8 +73,8 @@ def test_modal_cost_counts_the_idle_tail() -> None:
 def test_short_clean_clip_goes_to_the_cheaper_path() -> None:
     """With Groq's minimum, a 1 s clip is cheaper on a Modal container that just answered (its work only)
     than on Groq, a 4 s clip is not; with no container known to be up, Groq. Each choice is the cheaper
-    of the two estimates; exercises and noisy clips stay on Modal whatever the cost."""
-    settings = Settings()
+    of the two estimates; exercises and noisy clips stay on Modal whatever the cost (a GPU app)."""
+    settings = Settings(modal_gpu="L4")
     for seconds, idle, expected in ((1.0, 0.0, Route.MODAL), (4.0, 0.0, Route.GROQ), (1.0, None, Route.GROQ)):
         chosen = choose_route(clip(seconds, 30.0), exercise=False, settings=settings, modal_idle_for=idle)
         assert chosen is expected
