@@ -462,7 +462,7 @@ def test_iam_is_least_privilege(template: Template) -> None:
     objects = [s for _, s in s3 if "s3:GetObject" in as_list(s["Action"])]
     assert set(objects[0]["Action"]) == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}  # erasure deletes
     listing = [s for _, s in s3 if "s3:ListBucket" in as_list(s["Action"])]
-    assert listing[0]["Condition"] == {"StringLike": {"s3:prefix": ["voice/*"]}}  # only the voice notes
+    assert listing[0]["Condition"] == {"StringLike": {"s3:prefix": ["voice/*", "tts/*"]}}
 
 
 # Offered for new Aurora PostgreSQL clusters as of December 2026 (infra/cloudformation/README.md, Engine
