@@ -565,6 +565,17 @@ def _digest(previous: str, item: Any) -> str:
     ).hexdigest()
 
 
+async def _answer_after(script: Script, answer: Answer, tokens_out: int) -> None:
+    """Wait the answer's delay (or the script's latency model) and record the request's span."""
+    started = time.monotonic()
+    index = len(script.spans)  # one event loop: arrival order is the requests' order
+    script.spans.append((started, float("inf")))
+    try:
+        await asyncio.sleep(answer.delay if answer.delay is not None else script.latency.seconds(tokens_out))
+    finally:
+        script.spans[index] = (started, time.monotonic())
+
+
 class ProviderServers:
     """Both APIs on one loopback server (uvicorn in a thread). Use as a context manager.
 
@@ -695,15 +706,7 @@ class ProviderServers:
             tokens_out = visible + reasoning
             messages = body.get("messages", [])
             cached = self._groq_cached(model, messages) if answer.status == 200 else 0
-            started = time.monotonic()
-            index = len(script.spans)  # one event loop: arrival order is the requests' order
-            script.spans.append((started, float("inf")))
-            try:
-                await asyncio.sleep(
-                    answer.delay if answer.delay is not None else script.latency.seconds(tokens_out)
-                )
-            finally:
-                script.spans[index] = (started, time.monotonic())
+            await _answer_after(script, answer, tokens_out)
             if answer.status != 200:
                 kind = "rate_limit_exceeded" if answer.status == 429 else "internal_server_error"
                 error = {"error": {"message": f"scripted {answer.status}", "type": kind, "code": kind}}
@@ -763,15 +766,7 @@ class ProviderServers:
             uncached, cache_write, cache_read = (
                 self._claude_usage(model, body) if answer.status == 200 else (0, 0, 0)
             )
-            started = time.monotonic()
-            index = len(script.spans)  # one event loop: arrival order is the requests' order
-            script.spans.append((started, float("inf")))
-            try:
-                await asyncio.sleep(
-                    answer.delay if answer.delay is not None else script.latency.seconds(tokens_out)
-                )
-            finally:
-                script.spans[index] = (started, time.monotonic())
+            await _answer_after(script, answer, tokens_out)
             if answer.status != 200:
                 kind = {429: "rate_limit_error", 529: "overloaded_error"}.get(answer.status, "api_error")
                 error = {"type": "error", "error": {"type": kind, "message": f"scripted {answer.status}"}}

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from espaluz.config import Settings
-from espaluz.dev import llm_servers
 from espaluz.llm.chain import LLM
 from espaluz.llm.types import Deadline
 from espaluz.storage.learners import Learner
@@ -212,10 +211,6 @@ def test_an_unknown_provider_in_the_routes_is_refused(
     assert servers.claude.requests == []
 
 
-@pytest.mark.skipif(
-    not hasattr(llm_servers, "GROQ_CACHING_MODELS"),
-    reason="the local Groq server does not report prompt_tokens_details.cached_tokens yet",
-)
 def test_groq_cached_prompt_tokens_are_billed_as_cache_reads(servers: ProviderServers) -> None:
     """The same partner request twice on gpt-oss-120b: the first reads no cache; the second reports
     cached prompt tokens, recorded as ``cache_read_tokens``, with ``tokens_in`` only the uncached rest
