@@ -29,9 +29,12 @@ container's last call is drawn from an exponential distribution with the mean ga
 ``learners_for_shares`` learners over 16 hours (a gap past the scale-down window means a cold start).
 A free voice note's transcript then goes through the real handler as text (the conversation route
 runs on it as on typed text); an exercise clip's answer is one text message, plus a model voice note on
-one clip in three (the tutor's rule "on request or on a second miss" is not run here; Polly: 40
-characters per model note). Polly characters of the text turns are counted where the tutor asks for
-speech (the speaker's ``speak``), e.g. listening exercises.
+one clip in three (the tutor's rule "on request or on a second miss" is not run here). Speech goes
+through the tutor's own cached speaker (``espaluz.voice.tts.CachedSpeaker``): the model notes (a drill
+phrase each) and what the text turns ask for (listening exercises). Polly is priced from the requests:
+a text asked for twice or more is a shared phrase, billed once per audio-retention period for the whole
+deployment; a text asked for once is billed at each request (:func:`speech_chars`). The cache's hit
+rate in the run is reported beside it.
 
 **The AWS path** is run for typed and transcribed messages: each goes to the real webhook Lambda
 (``functions.webhook.handler``, a signed API Gateway event) which puts it on the local FIFO queue; the
@@ -40,7 +43,8 @@ every message the tutor sent go back through the webhook. Exercise clips, which 
 webhook request and one queued message each, and three statuses per reply. The tutor Lambda's billed
 duration is a model, not the wall clock (the providers answer at once here): 0.05 s a record + 0.15 s
 per Graph API send + each LLM call's time at the providers' realistic speed (summed) + the voice
-recogniser's wait; the scheduler's pass every 5 minutes is a fixed share.
+recogniser's wait; the scheduler's pass every 5 minutes is a fixed share. The handler's wall clock here
+(local servers, no provider latency) is reported beside it, in ``run``, as a check on the 0.05 s.
 
 **Proactive messages**: after the last simulated day, the scheduler's pass (``run_tick``) runs at 7, 10,
 13, 16 and 19 hours later (the clock of the pass only: the learners have just written, so the window is
@@ -54,6 +58,7 @@ it is not safe to run beside other code of the same process that uses them (test
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -88,7 +93,6 @@ SCHEDULER_SECONDS = 0.5
 TURN_BASE_SECONDS = 0.05
 GRAPH_SEND_SECONDS = 0.15
 STATUSES_PER_OUTBOUND = 3  # sent, delivered, read
-MODEL_NOTE_CHARS = 40
 MODEL_NOTE_EVERY = 3
 WAKING_SECONDS = 16 * 3600.0
 DAY_VOICE_SECONDS = 480.0
@@ -164,7 +168,8 @@ class Counts:
     proactive_outbound: Counter[str] = field(default_factory=Counter)  # by category, one pass
     voice_exercise_records: int = 0  # records not run through the handler (BATCH_SIZE to an invocation)
     tutor_seconds: float = 0.0
-    polly_chars: int = 0
+    speech_asked: Counter[tuple[str, str]] = field(default_factory=Counter)  # (dialect, text): requests
+    speech_synthesised: Counter[tuple[str, str]] = field(default_factory=Counter)  # the engine's (misses)
     clips: list[tuple[float, bool, float]] = field(default_factory=list)  # seconds, exercise, gap unit
     proactive_per_learner_day: float = 0.0
 
@@ -366,8 +371,6 @@ def _run(
             run_seconds=time.perf_counter() - started,
         )  # fmt: skip
     finally:
-        if sim is not None:
-            sim.restore()
         if providers is not None:
             providers.__exit__(None, None, None)
         if graph is not None:
@@ -473,35 +476,27 @@ class _Simulation:
         self.outbound_of_batch: list[int] = []
         self.redis_reads = 0
         self.queue_commands = 0  # the local queue's own (SQS in production, not ElastiCache)
+        self.handler_seconds = 0.0  # wall clock in the tutor handler here: a check on the duration model
+        self.handler_records = 0
         self.new_outbound: list[tuple[str, str]] = []
         from espaluz.queue.local import LocalFifoQueue
 
         self.queue = LocalFifoQueue(redis_client, QUEUE_NAME)
-        self._speakers: list[tuple[Any, Any]] = []
-        self._patch_speaker()
+        self.note_rng = random.Random(f"{seed}:notes")  # noqa: S311 - which drill phrase a note models
+        self.voice = self._count_speech(tutor.processor().voice())
 
-    def _patch_speaker(self) -> None:
-        """Count the characters the tutor asks to be spoken (what Polly would bill), then speak as before."""
-        from espaluz.voice import tts
+    def _count_speech(self, voice: Any) -> Any:
+        """The tutor's own voice service, its speaker wrapped twice: in front of the speech cache (what the
+        tutor asks to be spoken, by text) and behind it (what the engine really synthesises, which Polly
+        bills). Instance attributes of this run's service only: nothing outside the run is changed."""
+        from espaluz.voice.tts import CachedSpeaker
 
-        counts = self.counts
-        for cls in (tts.EspeakSpeaker, tts.PollySpeaker):
-            original: Any = cls.speak
-            original = getattr(original, "__costsim_original__", original)  # patched by an earlier run
-
-            def speak(self_: Any, text: str, dialect: str, _original: Any = original) -> bytes:
-                counts.polly_chars += len(text)
-                return bytes(_original(self_, text, dialect))
-
-            speak.__costsim_original__ = original  # type: ignore[attr-defined]
-            setattr(cls, "speak", speak)  # noqa: B010 - a class attribute mypy sees as a method
-            self._speakers.append((cls, original))
-
-    def restore(self) -> None:
-        """The speakers as they were before this simulation."""
-        for cls, original in self._speakers:
-            setattr(cls, "speak", original)  # noqa: B010
-        self._speakers.clear()
+        cached = voice.speaker
+        if not isinstance(cached, CachedSpeaker):
+            raise RuntimeError(f"the tutor's speaker is not behind the speech cache: {type(cached).__name__}")
+        cached.speaker = _CountingSpeaker(cached.speaker, self.counts.speech_synthesised)
+        voice.speaker = _CountingSpeaker(cached, self.counts.speech_asked)
+        return voice
 
     # --- the learners' messages -------------------------------------------------------------------
 
@@ -632,7 +627,10 @@ class _Simulation:
             if not received:
                 return
             records = [r.to_sqs_record(self.queue.arn) for r in received]
+            mark = time.perf_counter()
             result = self.tutor.handler({"Records": records}, self.context())
+            self.handler_seconds += time.perf_counter() - mark
+            self.handler_records += len(records)
             failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
             for r in received:
                 if r.message_id not in failed:
@@ -690,7 +688,7 @@ class _Simulation:
             n_ex = self.counts.inbound["voice_exercise"]
             replies = 1 + (1 if n_ex % MODEL_NOTE_EVERY == 0 else 0)
             if replies == 2:
-                self.counts.polly_chars += MODEL_NOTE_CHARS
+                self._model_note(wa_id)
                 self.counts.outbound_by_type["audio"] += 1
             self.counts.outbound_by_type["text"] += 1
             self.counts.outbound["service"] += replies
@@ -698,6 +696,17 @@ class _Simulation:
             self.received[wa_id] += replies
             self.counts.voice_exercise_records += 1
             self.counts.tutor_seconds += TURN_BASE_SECONDS + GRAPH_SEND_SECONDS * replies
+
+    def _model_note(self, wa_id: str) -> None:
+        """The model pronunciation of a drill phrase (one of ``espaluz.voice.drills.PHRASES``, drawn from
+        the seed), asked of the tutor's speaker as the voice service does: through the speech cache."""
+        from espaluz.voice.drills import PHRASES
+        from espaluz.voice.tts import SpeechUnavailable
+
+        phrases = sorted(p for group in PHRASES.values() for p in group)
+        dialect = "spain" if self.country_of[wa_id] == "ES" else "latam"
+        with contextlib.suppress(SpeechUnavailable):  # no espeak-ng: the request is counted all the same
+            self.voice.speaker.speak(self.note_rng.choice(phrases), dialect)
 
     # --- the scheduler ----------------------------------------------------------------------------
 
@@ -734,6 +743,29 @@ class _Simulation:
                 + GRAPH_SEND_SECONDS * sent
                 + sum(provider_s[w] for w in wamids)
             )
+
+
+class _CountingSpeaker:
+    """A speaker that counts each request by (dialect, text) in ``into``, then passes it on."""
+
+    def __init__(self, inner: Any, into: Counter[tuple[str, str]]) -> None:
+        self.inner = inner
+        self.into = into
+
+    def speak(self, text: str, dialect: str) -> bytes:
+        self.into[(dialect, text)] += 1
+        return bytes(self.inner.speak(text, dialect))
+
+
+def speech_chars(asked: Counter[tuple[str, str]], retention_days: float) -> tuple[float, float]:
+    """(characters billed per request, characters billed per deployment-month) of what the tutor asked to
+    be spoken, behind the speech cache (``espaluz.voice.tts.CachedSpeaker``): a text two or more requests
+    asked for is a shared phrase (the course's and the drills'), synthesised once per audio-retention
+    period for the whole deployment; a text asked once is counted as billed at each request (an upper
+    bound: a 10-learner run sees only part of the phrase set)."""
+    per_request = float(sum(len(text) * n for (_, text), n in asked.items() if n == 1))
+    shared = float(sum(len(text) for (_, text), n in asked.items() if n > 1))
+    return per_request, shared * max(1.0, 30.0 / max(retention_days, 1.0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -870,11 +902,16 @@ def _report(
         + proactive_extra * n_learners * (1 + 2 / BATCH_SIZE)
     ) / learner_days
     turns_pd = inbound_pd + counts.proactive_per_learner_day
+    per_request_chars, shared_chars_month = speech_chars(counts.speech_asked, settings.audio_retention_days)
+    asked_chars = sum(len(text) * n for (_, text), n in counts.speech_asked.items())
+    synthesised_chars = sum(len(text) * n for (_, text), n in counts.speech_synthesised.items())
 
     def lines_at(n: int) -> dict[str, float]:
         out = dict(llm)
         out.update(voice_at(n)[0])
-        out["polly"] = uc.polly_line(counts.polly_chars / learner_days, aws)
+        out["polly"] = uc.polly_line(
+            per_request_chars / learner_days, aws, fixed_chars_month=shared_chars_month, learners=n
+        )
         out["lambda"] = uc.lambda_line(
             gb_s_pd, invocations_pd + webhook_requests_pd, aws,
             fixed_gb_seconds_month=SCHEDULER_PASSES_MONTH * SCHEDULER_SECONDS * 0.5,
@@ -947,7 +984,10 @@ def _report(
             ),
         },
         "measured": {
-            "polly_chars_per_learner_day": round(counts.polly_chars / learner_days, 1),
+            "speech_chars_asked_per_learner_day": round(asked_chars / learner_days, 1),
+            "speech_cache_hit_rate": round(1 - synthesised_chars / asked_chars, 4) if asked_chars else 0.0,
+            "polly_chars_per_request_per_learner_day": round(per_request_chars / learner_days, 1),
+            "polly_shared_chars_per_month": round(shared_chars_month),
             "tutor_gb_seconds_per_learner_day": round(gb_s_pd, 3),
             "tutor_invocations_per_learner_day": round(invocations_pd, 2),
             "webhook_requests_per_learner_day": round(webhook_requests_pd, 2),
@@ -962,7 +1002,12 @@ def _report(
         "seed": seed,
         "learners": n_learners,
         "days": days,
-        "run": {"seconds": round(run_seconds, 1)},
+        "run": {
+            "seconds": round(run_seconds, 1),
+            "tutor_handler_ms_per_record_here": round(
+                1000 * sim.handler_seconds / max(sim.handler_records, 1), 1
+            ),
+        },
     }
 
 
@@ -971,7 +1016,9 @@ METHOD = {
     "groq_whisper": "free clips routed to Groq, max(seconds, 10) at the audio-hour price",
     "modal_gpu": "clips routed to Modal: processing seconds + idle tail (or cold start + window), at the "
     "GPU+CPU+RAM rate",
-    "polly": "characters sent to the speaker (measured) + 40 per model note (1 in 3 exercise clips)",
+    "polly": "characters the tutor asked its cached speaker for (listening exercises; a drill phrase's model "
+    "note on 1 in 3 exercise clips): a text asked twice or more is shared, billed once per audio-retention "
+    "period for the deployment (/ learners); a text asked once is billed per request",
     "lambda": "modelled billed duration x 1 GB (tutor) + 0.03 s x 0.5 GB per webhook request + requests,"
     " + the scheduler's 8,640 passes a month shared",
     "sqs": "3 FIFO requests per queued message (inbound and proactive)",

@@ -117,10 +117,14 @@ def voice_lines(clips_per_day: list[Clip], prices: VoicePrices) -> dict[str, flo
     return {"groq_whisper": monthly(groq), "modal_gpu": monthly(modal)}
 
 
-def polly_line(chars_per_day: float, prices: AwsPrices) -> float:
-    """Amazon Polly neural: characters synthesised a day (model voice notes, listening exercises) times
-    the per-character price, times 30."""
-    return monthly(chars_per_day * prices.polly_neural_usd_per_million_chars / 1e6)
+def polly_line(
+    chars_per_day: float, prices: AwsPrices, *, fixed_chars_month: float = 0.0, learners: int = 1
+) -> float:
+    """Amazon Polly neural at its per-character price: the learner's own characters a day times 30, plus
+    their share (``1/learners``) of what the deployment synthesises a month whatever the number of learners
+    (the shared phrases the speech cache keeps: each synthesised once per retention period)."""
+    usd = prices.polly_neural_usd_per_million_chars / 1e6
+    return monthly(chars_per_day * usd) + fixed_chars_month * usd / max(learners, 1)
 
 
 def lambda_line(

@@ -97,6 +97,20 @@ def test_messages_per_learner_day_counts_what_the_learner_received(report: dict[
     assert report["voice"]["clips_per_learner_day"] == 25.0
 
 
+def test_model_notes_are_spoken_through_the_tutors_speech_cache(report: dict[str, Any]) -> None:
+    """Each learner's model voice notes (one exercise clip in three: 4 of 12) are asked of the tutor's own
+    cached speaker, so Polly's line is priced from real requests; the shared phrases' share is smaller
+    with more learners, and the hit rate is a fraction of what was asked."""
+    from espaluz.voice.drills import PHRASES
+
+    shortest = min(len(p) for group in PHRASES.values() for p in group)
+    measured = report["measured"]
+    assert measured["speech_chars_asked_per_learner_day"] >= 4 * shortest
+    assert 0.0 <= measured["speech_cache_hit_rate"] < 1.0
+    at = report["per_learner_month_usd"]["at_learners"]
+    assert 0 < at["100000"]["lines"]["polly"] <= at["1000"]["lines"]["polly"]
+
+
 def test_whatsapp_fees_follow_the_rule_in_the_settings(report: dict[str, Any]) -> None:
     """Replies in the window are free under the July 2025 rules; billed at the utility rate under the
     October 2026 ones (the default), so Spain (the dearest utility rate) costs more than Colombia."""

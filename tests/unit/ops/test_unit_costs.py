@@ -125,6 +125,16 @@ def test_polly_sqs_and_api_gateway_lines() -> None:
     assert uc.api_gateway_line(200, PRICES) == pytest.approx(30 * 200 * 1e-6)
 
 
+def test_polly_shares_what_the_deployment_synthesises_once() -> None:
+    """The speech cache's phrases are billed once a month for the whole deployment: their share falls with
+    the number of learners, a learner's own characters do not."""
+    alone = uc.polly_line(0, PRICES, fixed_chars_month=2000, learners=1)
+    assert alone == pytest.approx(2000 * 16 / 1e6)
+    assert uc.polly_line(0, PRICES, fixed_chars_month=2000, learners=1000) == pytest.approx(alone / 1000)
+    both = uc.polly_line(100, PRICES, fixed_chars_month=2000, learners=100)
+    assert both == pytest.approx(30 * 100 * 16 / 1e6 + 20 * 16 / 1e6)
+
+
 def test_prices_come_from_the_settings() -> None:
     """Every AWS price has a setting: a changed setting changes the line (no constant hidden here)."""
     prices = uc.AwsPrices.from_settings(Settings(cost_sqs_fifo_usd_per_request=1e-3))
