@@ -611,6 +611,51 @@ def test_onboarding_refuses_unknown_and_stale_choices(center: CommandCenter, poo
     assert reload(pool, ana.id).level == "C1"
 
 
+def test_onboarding_never_swallows_a_sentence_and_reads_a_typed_answer(
+    center: CommandCenter, pool: ConnectionPool
+) -> None:
+    """Found holding a first chat: "I want to learn Spanish but I am beginner" at the language question got
+    "No he entendido esa opción", and a Spanish sentence written after a first exercise got the language
+    question again instead of a correction. Covers free text at an open step: an English sentence answers
+    the language step, a short answer with a level word answers the level step, a Spanish sentence or a
+    question goes to the tutor (None) without a miss and the step stays open, and junk is still asked
+    again."""
+    tom = new_learner(pool, "15550000056", name="Tom")
+    first = rendered(center.handle(tom, "hola", None, ConversationState(), now=NOW))
+    assert first.route == "onboarding.language"
+    tom = replace(tom, is_new=False)
+    english = rendered(
+        center.handle(tom, "I want to learn Spanish but I am beginner", None, roundtrip(first.state), now=NOW)
+    )
+    assert english.route == "onboarding.level"
+    assert reload(pool, tom.id).native_language == "en"
+    assert "No he entendido" not in english.reply.text
+    assert "_What is your Spanish level?_" in english.reply.text
+
+    state = roundtrip(english.state)
+    sentence = "ayer yo fui a la playa con mi amigos y comemos pescado"
+    assert center.handle(tom, sentence, None, state, now=NOW) is None  # corrected by the tutor
+    assert center.handle(tom, "¿Cómo se dice 'beach'?", None, state, now=NOW) is None
+    assert state.extra["onboarding"]["step"] == "level"
+    assert state.extra["onboarding"]["misses"] == 0
+    junk = rendered(center.handle(tom, "qwerty", None, state, now=NOW))
+    assert junk.route == "onboarding.level.again"
+    dialect = rendered(center.handle(tom, "I'm a beginner", None, roundtrip(junk.state), now=NOW))
+    assert dialect.route == "onboarding.dialect"
+    assert reload(pool, tom.id).level == "A1"
+
+    # a Spanish sentence at the language step is practice, not a choice of Spanish explanations
+    eva = new_learner(pool, "15550000057", name="Eva")
+    asked = rendered(center.handle(eva, "hola", None, ConversationState(), now=NOW))
+    eva = replace(eva, is_new=False)
+    state = roundtrip(asked.state)
+    assert center.handle(eva, "Me llamo Eva y vivo en Toronto", None, state, now=NOW) is None
+    assert state.extra["onboarding"]["step"] == "language"
+    chosen = rendered(center.handle(eva, "English please", None, state, now=NOW))
+    assert chosen.route == "onboarding.level"
+    assert reload(pool, eva.id).native_language == "en"
+
+
 def test_onboarding_resumes_for_a_learner_who_never_finished(
     center: CommandCenter, pool: ConnectionPool
 ) -> None:

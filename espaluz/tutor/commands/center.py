@@ -29,8 +29,9 @@ baja/stop (the channel), memoria (memory).
 
 Onboarding starts for a new learner (``learner.is_new``) and for one whose profile was never completed
 (``learners.onboarded_at`` is NULL, checked once per conversation state). While it is open, a message that
-is no answer is left to the tutor when it is a button of another feature, a help/practice word or the
-answer to a pending drill; otherwise the step is asked again, at most ``onboarding.MAX_MISSES`` times.
+is no answer is left to the tutor when it is a button of another feature, a help/practice word, the
+answer to a pending drill or a free message (``onboarding.free_message``: a sentence or a question, once
+the step was asked); otherwise the step is asked again, at most ``onboarding.MAX_MISSES`` times.
 
 ``handle`` may annotate ``state`` in place even when it returns None (the onboarding marker); the processor
 saves the state it passes on, as it does today.
@@ -434,6 +435,9 @@ class CommandCenter:
             return CommandResult(
                 onboarding.again(step, lang, learner, state), state, f"onboarding.{step}.stale"
             )
+        if choice is None and step == "language" and raw.get("prompted") and not reply_id:
+            written = onboarding.written_language(text)
+            choice = onboarding.Choice(step, written) if written else None
         if choice is not None:
             return self._onboarding_choice(learner, state, raw, choice)
         passthrough = bool(reply_id) or said in onboarding_passthrough() or state.pending is not None
@@ -442,6 +446,8 @@ class CommandCenter:
         if not raw.get("prompted"):
             raw["prompted"] = True
             return CommandResult(onboarding.prompt(step, lang, learner), state, f"onboarding.{step}")
+        if onboarding.free_message(text):
+            return None  # written to the tutor, not a missed option: answered, and the step stays open
         if int(raw.get("misses", 0)) >= onboarding.MAX_MISSES:
             return None
         raw["misses"] = int(raw.get("misses", 0)) + 1

@@ -7,8 +7,15 @@ The step lives in ``state.extra["onboarding"]`` (``step``, ``prompted``, ``misse
 answer is written to the learner row at once (``profile.set_*``), so an abandoned onboarding keeps what
 was answered. ``profile.mark_onboarded`` ends it (finished or skipped with "saltar"/"skip").
 
-Answers come as list/button ids ``onb:<step>:<value>`` or typed (the option's title or code). An id of
-another step (an old message) or an unknown value is not applied: the open step is asked again.
+Answers come as list/button ids ``onb:<step>:<value>`` or typed (the option's title or code; at the
+level step also inside a short message: "I'm a beginner", "soy principiante"). An id of another step (an
+old message) or an unknown value is not applied: the open step is asked again.
+
+The questions never trap a learner who writes to the tutor instead of answering (:func:`free_message`):
+once a step was asked, a sentence that is no option is left to the rest of the tutor (a Spanish sentence
+is corrected, a question answered) and the step stays open for its buttons. At the language step a
+sentence in English answers it (:func:`written_language`): the learner has just shown which language
+they read; a Spanish one does not, since writing Spanish is what a learner of any language does here.
 
 The explanation languages are ``profile.LANGUAGES`` (Spanish, English): Portuguese is not offered, since
 nothing is written in it. The level step offers the placement test (``level``: it starts at A1 and
@@ -21,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from espaluz.text import words
 from espaluz.tutor.commands import level as levels
 from espaluz.tutor.commands import profile as profiles
 from espaluz.tutor.commands import profile_menu
@@ -49,6 +57,8 @@ _LEVEL_WORDS = {
     "pick": {"pick", "elegir", "choose", "ya se mi nivel", "i know my level"},
     "A1": {"empiezo de cero", "de cero", "cero", "principiante", "beginner", "from scratch"},
 }
+_LEVEL_IN_SENTENCE = 6  # words: a message this short that names a level word answers the level step
+FREE_MESSAGE_WORDS = 4  # words: a message this long that is no option is written to the tutor
 _YES = {"si", "yes", "vale", "ok", "claro", "si, recuerdame", "sure"}
 _NO = {"no", "no, gracias", "no gracias", "no thanks", "nope"}
 
@@ -108,12 +118,13 @@ def _valid(step: str, value: str) -> bool:
 
 def _typed(step: str, said: str) -> str | None:
     if step == "language":
-        code = profiles.language_of_words(said)
+        code = profiles.language_of_words(said) or _language_in_words(words(said))
         return code if code in LANGUAGES else None  # Portuguese is not offered: asked again
     if step == "level":
         if lv := levels.parse_level(said):
             return lv
-        return next((v for v, words in _LEVEL_WORDS.items() if said in words), None)
+        exact = next((v for v, phrases in _LEVEL_WORDS.items() if said in phrases), None)
+        return exact or _level_in_sentence(words(said))
     if step == "dialect":
         return profiles.dialect_of_words(said)
     if step == "goals":
@@ -124,6 +135,42 @@ def _typed(step: str, said: str) -> str | None:
     if said in _YES:
         return "yes"
     return "no" if said in _NO else None
+
+
+def _language_in_words(said: str) -> str | None:
+    """The one language named in a message of up to three words ("English please", "en español"); the
+    two-letter codes do not count inside a message (*en* is a Spanish word)."""
+    tokens = said.split()
+    if len(tokens) > 3:
+        return None
+    named = {
+        code for code, names in profiles.LANGUAGE_WORDS.items() for t in tokens if t in names and len(t) > 2
+    }
+    return named.pop() if len(named) == 1 else None
+
+
+def _level_in_sentence(said: str) -> str | None:
+    """A level word inside a short message ("I'm a beginner", "creo que soy principiante"): the longest
+    phrase found as whole words wins, so "quick test" is not read as a level."""
+    if not said or len(said.split()) > _LEVEL_IN_SENTENCE:
+        return None
+    padded = f" {said} "
+    found = [(len(p), v) for v, phrases in _LEVEL_WORDS.items() for p in phrases if f" {p} " in padded]
+    return max(found)[1] if found else None
+
+
+def free_message(text: str) -> bool:
+    """Whether ``text`` (no option of the open step) is a message to the tutor rather than a missed
+    option: ``FREE_MESSAGE_WORDS`` words or more, or a question. Options are one to three words."""
+    return len(words(text).split()) >= FREE_MESSAGE_WORDS or "?" in text
+
+
+def written_language(text: str) -> str | None:
+    """``"en"`` when ``text`` is a free message written in English (``espaluz.llm.guard.language_of``,
+    the tutor's one language guesser), else None (see the module docstring for why not Spanish)."""
+    from espaluz.llm.guard import language_of
+
+    return "en" if free_message(text) and language_of(text) == "en" else None
 
 
 def prompt(step: str, language: str, learner: Learner, *, lead: str = "") -> Reply:

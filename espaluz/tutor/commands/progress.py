@@ -205,11 +205,11 @@ def report(progress: Progress, language: str, unit: str = "") -> str:
     if unit:
         lines.append(unit + "\n")
     fire = " 🔥" if progress.streak_days >= 3 else ""
-    days = "día" if progress.streak_days == 1 else "días"
+    days = "día seguido" if progress.streak_days == 1 else "días seguidos"
     lines.append(
         inline(
             language,
-            f"• Racha: *{progress.streak_days}* {days} seguidos{fire}",
+            f"• Racha: *{progress.streak_days}* {days}{fire}",
             "days in a row",
         )
     )
