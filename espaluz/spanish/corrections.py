@@ -25,6 +25,8 @@ Rules (``Correction.rule``):
 - ``tener``: *soy 25 años*, *estoy hambre* → *tengo*.
 - ``conditional_si`` and ``subjunctive`` (in :mod:`espaluz.spanish.mood_rules`): *si tendría* →
   *si tuviera*, *espero que vienes* → *vengas*, *cuando llegaré* → *cuando llegue*.
+- ``past_narrative`` (in :mod:`espaluz.spanish.tense_rules`): *ayer fui a la playa y comemos pescado* →
+  *comimos*.
 
 Offsets are character offsets into the input (``text[start:end] == original``). Every correction
 has its reason in English (``explanation``) and Spanish (``explanation_es``; ``why(language)``).
@@ -54,6 +56,7 @@ from espaluz.spanish.mood_rules import rule_conditional_si, rule_subjunctive
 from espaluz.spanish.nouns import adjective_info, noun_info
 from espaluz.spanish.object_rules import rule_gustar, rule_le_les
 from espaluz.spanish.orthography import strip_accents
+from espaluz.spanish.tense_rules import rule_past_narrative
 from espaluz.spanish.usage_rules import ESTAR_TO_SER, rule_personal_a, rule_por_para, rule_ser_estar
 from espaluz.spanish.verb_index import INDEXED_TENSES, Reading, readings
 
@@ -332,6 +335,7 @@ _RULES: tuple[Rule, ...] = (
     _rule_tener,
     rule_subjunctive,
     rule_conditional_si,
+    rule_past_narrative,
 )
 
 
