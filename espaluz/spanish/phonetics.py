@@ -69,6 +69,27 @@ PHONE_NAMES: dict[str, str] = {
     "n": "[n]",
     "t͡ʃ": "[t͡ʃ] (ch)",
 }
+# The same sounds named for a learner whose explanation language is Spanish: with the article, so that
+# they read in "Hiciste {name}" and "lleva {name}" as the English ones do in "You made {name}".
+PHONE_NAMES_ES: dict[str, str] = {
+    "ɾ": "una *r* suave [ɾ]",
+    "r": "una *r* fuerte [r]",
+    "θ": "[θ] (como la *z* de España)",
+    "s": "[s]",
+    "x": "[x] (la *j*)",
+    "ʝ": "[ʝ] (como la *y* de *yo*)",
+    "ʎ": "[ʎ] (la *ll* tradicional)",
+    "ɲ": "[ɲ] (la *ñ*)",
+    "n": "[n]",
+    "t͡ʃ": "[t͡ʃ] (la *ch*)",
+}
+
+
+def phone_name(phone: str, language: str = "en") -> str:
+    """How a learner is told about ``phone``: Spanish names for ``language == "es"``, English ones
+    otherwise (the caller decides which languages mean Spanish); an unnamed phone is ``[phone]``."""
+    names = PHONE_NAMES_ES if language == "es" else PHONE_NAMES
+    return names.get(phone, f"[{phone}]")
 
 
 @dataclass(frozen=True)
@@ -368,15 +389,19 @@ def best_minimal_pair(word: str, dialect: str = "latam") -> MinimalPair | None:
     return pairs[0] if pairs else None
 
 
-def contrast_message(target: str, produced: str, dialect: str = "latam") -> str | None:
+def contrast_message(target: str, produced: str, dialect: str = "latam", language: str = "en") -> str | None:
     """Feedback when a learner aiming at ``target`` said ``produced`` (a minimal pair of it).
 
     ``contrast_message("perro", "pero")`` → "You made a tap [ɾ]: that is *pero*; *perro* needs a
-    trill [r]." Returns ``None`` if the two words are not a minimal pair.
+    trill [r]."; with ``language="es"`` the same in Spanish ("Hiciste una *r* suave [ɾ]: eso suena a
+    *pero*; *perro* lleva una *r* fuerte [r]."), any other language gets English. Returns ``None`` if the two
+    words are not a minimal pair.
     """
     for pair in minimal_pairs(produced, dialect):
         if pair.word == _clean(target):
-            said = PHONE_NAMES.get(pair.phone, f"[{pair.phone}]")
-            needed = PHONE_NAMES.get(pair.other, f"[{pair.other}]")
+            said = phone_name(pair.phone, language)
+            needed = phone_name(pair.other, language)
+            if language == "es":
+                return f"Hiciste {said}: eso suena a *{_clean(produced)}*; *{pair.word}* lleva {needed}."
             return f"You made {said}: that is *{_clean(produced)}*; *{pair.word}* needs {needed}."
     return None

@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from espaluz.memory.kinds import Performance
-from espaluz.spanish.phonetics import PHONE_NAMES, g2p, minimal_pairs
+from espaluz.spanish.phonetics import g2p, minimal_pairs, phone_name
+from espaluz.voice.feedback import say
 from espaluz.voice.scoring import FAIR, GOOD, ErrorType
 
 _SPIRANT_TO_STOP = {"β": "b", "ð": "d", "ɣ": "g"}
@@ -107,22 +108,36 @@ def pair_words(phone: str, dialect: str = "latam") -> list[tuple[str, str]]:
 COMMON_PAIRS = 8  # a drill draws among this many of the commonest pairs
 
 
-def drill_for(phone: str, dialect: str = "latam", *, rng: random.Random | None = None) -> Drill:
-    """A drill for ``phone``: a minimal pair when the lexicon has one (every other time), else a phrase."""
+# The drill's prompt, in Spanish and English (the learner's explanation language picks one: English for
+# "en", Spanish otherwise, as everywhere in the voice layer).
+PAIR_PROMPTS = (
+    "🎯 Sonido a practicar: {name}. Graba una nota de voz diciendo: *{text}*\n"
+    "Solo cambian en ese sonido: que se note la diferencia.",
+    "🎯 Sound drill: {name}. Record a voice note saying: *{text}*\n"
+    "They differ only in that sound, so make the difference clear.",
+)
+PHRASE_PROMPTS = (
+    "🎯 Sonido a practicar: {name}. Graba una nota de voz leyendo: *{text}*",
+    "🎯 Sound drill: {name}. Record a voice note reading: *{text}*",
+)
+
+
+def drill_for(
+    phone: str, dialect: str = "latam", *, rng: random.Random | None = None, language: str = "en"
+) -> Drill:
+    """A drill for ``phone``: a minimal pair when the lexicon has one (every other time), else a phrase;
+    its prompt in ``language`` (``"en"``: English, else Spanish)."""
     rng = rng or random.Random()  # noqa: S311 - picking a drill, not a secret
-    name = PHONE_NAMES.get(phone, f"[{phone}]")
+    name = phone_name(phone, "en" if language == "en" else "es")
     pairs = pair_words(phone, dialect)
     phrases = PHRASES.get(phone, ())
     if pairs and (not phrases or rng.random() < 0.5):
         word, other = rng.choice(pairs[:COMMON_PAIRS])
         text = f"{other}, {word}"
-        prompt = (
-            f"🎯 Sound drill: {name}. Record a voice note saying: *{text}*\n"
-            f"They differ only in that sound, so make the difference clear."
-        )
+        prompt = say(language, PAIR_PROMPTS).format(name=name, text=text)
         return Drill(skill_for(phone), phone, "minimal_pair", text, prompt)
     text = rng.choice(phrases) if phrases else (pairs[0][0] if pairs else "Hola, ¿qué tal?")
-    prompt = f"🎯 Sound drill: {name}. Record a voice note reading: *{text}*"
+    prompt = say(language, PHRASE_PROMPTS).format(name=name, text=text)
     return Drill(skill_for(phone), phone, "phrase", text, prompt)
 
 
@@ -153,14 +168,16 @@ def next_drill(
     dialect: str = "latam",
     *,
     rng: random.Random | None = None,
+    language: str = "en",
 ) -> Drill | None:
-    """The drill to offer: the first due ``pron:`` skill, else the learner's weakest drillable phone."""
+    """The drill to offer: the first due ``pron:`` skill, else the learner's weakest drillable phone (its
+    prompt in ``language``)."""
     for skill in due_skills:
         phone = phone_of(skill)
         if phone and phone in CONTRASTS:
-            return drill_for(phone, dialect, rng=rng)
+            return drill_for(phone, dialect, rng=rng, language=language)
     for weak in weak_phones:
         phone = _SPIRANT_TO_STOP.get(weak, weak)
         if phone in CONTRASTS:
-            return drill_for(phone, dialect, rng=rng)
+            return drill_for(phone, dialect, rng=rng, language=language)
     return None

@@ -13,7 +13,8 @@ expected text. Steps:
 4. free decoding (greedy CTC) aligned to the expected slots by edit distance: a substituted slot names
    the phone the learner actually made, decoded phones matching no slot are insertions;
 5. the substitution diagnosed with the Spanish engine's minimal pairs: aiming at *perro* with a tap
-   gives "You made a tap [ɾ]: that is *pero*; *perro* needs a trill [r]";
+   gives "You made a tap [ɾ]: that is *pero*; *perro* needs a trill [r]" (stored in English; the
+   feedback re-derives it in the learner's language, see ``WordScore.substitution``);
 6. unexpected pauses between words (a long run of blank frames, or a VAD pause, where no punctuation
    invites one), speaking rate, and stress from pitch and intensity when a prosody track is given.
 
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from espaluz.spanish.phonetics import PHONE_NAMES, contrast_message, minimal_pairs
+from espaluz.spanish.phonetics import contrast_message, minimal_pairs, phone_name
 from espaluz.voice.alignment import forced_align, greedy_decode
 from espaluz.voice.phones import Expected, expected_phones, is_vowel, normalise
 
@@ -93,7 +94,16 @@ class WordScore:
     end: float
     stress_expected: int
     stress_found: int | None = None
-    diagnosis: str | None = None  # the minimal-pair explanation of a substitution
+    # The explanation of a substitution, in English: the wire shape the Modal app has always sent. A
+    # learner's message re-derives it in their language from ``substitution()`` (:func:`diagnose`).
+    diagnosis: str | None = None
+
+    def substitution(self) -> tuple[int, PhoneScore] | None:
+        """The phone ``diagnosis`` explains, with its index in the word (``None``: no substitution).
+
+        A method, not a field, so the JSON that crosses the Modal boundary keeps its shape: results of
+        an older deployed app carry the same phones, and this finds the same one in them."""
+        return _worst_substitution(self.phones)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,16 +215,37 @@ def _phonemic(phone: str) -> str:
     return _SPIRANT_TO_STOP.get(phone, phone)
 
 
-def diagnose(word: str, position: int, expected: str, produced: str, dialect: str) -> str:
-    """Explain a substitution in ``word`` at phone ``position``: with the minimal pair when the
-    learner's phone makes another word, else by naming the two sounds."""
+def _worst_substitution(phones: Sequence[PhoneScore]) -> tuple[int, PhoneScore] | None:
+    """The lowest-scored mispronounced phone whose replacement was recognised, and its index."""
+    found = [(i, p) for i, p in enumerate(phones) if p.produced and p.error is ErrorType.MISPRONUNCIATION]
+    return min(found, key=lambda item: item[1].score, default=None)
+
+
+def pair_word(word: str, position: int, produced: str, dialect: str) -> str | None:
+    """The word the learner said instead of ``word`` when ``produced`` at phone ``position`` makes one
+    (a minimal pair in ``dialect``: *perro* with a tap is *pero*), else ``None``."""
     for pair in minimal_pairs(word, dialect):
-        if pair.position == position and pair.other == _phonemic(produced):
-            message = contrast_message(word, pair.word, dialect)
-            if message:
-                return message
-    said = PHONE_NAMES.get(produced, f"[{produced}]")
-    needed = PHONE_NAMES.get(expected, f"[{expected}]")
+        matches = pair.position == position and pair.other == _phonemic(produced)
+        if matches and contrast_message(word, pair.word, dialect):
+            return pair.word
+    return None
+
+
+def diagnose(
+    word: str, position: int, expected: str, produced: str, dialect: str, language: str = "en"
+) -> str:
+    """Explain a substitution in ``word`` at phone ``position``: with the minimal pair when the
+    learner's phone makes another word, else by naming the two sounds. ``language``: ``"es"`` for
+    Spanish, anything else English (what ``WordScore.diagnosis`` stores)."""
+    other = pair_word(word, position, produced, dialect)
+    if other is not None:
+        message = contrast_message(word, other, dialect, language)
+        if message:
+            return message
+    said = phone_name(produced, language)
+    needed = phone_name(expected, language)
+    if language == "es":
+        return f"En *{word.lower()}* hiciste {said}; la palabra lleva {needed}."
     return f"In *{word.lower()}* you made {said}; it needs {needed}."
 
 
@@ -324,13 +355,10 @@ def score(
                 errors.append(ErrorType.UNEXPECTED_PAUSE)
                 pauses += 1
         diagnosis = None
-        worst = min(
-            (p for p in phones if p.produced and p.error is ErrorType.MISPRONUNCIATION),
-            key=lambda p: p.score,
-            default=None,
-        )
-        if worst is not None and worst.produced is not None:
-            diagnosis = diagnose(word.text, phones.index(worst), worst.phone, worst.produced, dialect)
+        worst = _worst_substitution(phones)
+        if worst is not None:
+            position, swapped = worst
+            diagnosis = diagnose(word.text, position, swapped.phone, swapped.produced or "", dialect)
         stress_found = None
         if prosody is not None:
             from espaluz.voice.prosody import stressed_syllable

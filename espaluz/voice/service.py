@@ -78,13 +78,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-RETRY_ID = feedback.RETRY_BUTTON.id
-DRILL_ID = feedback.DRILL_BUTTON.id
+RETRY_ID = feedback.RETRY_ID
+DRILL_ID = feedback.DRILL_ID
 LISTEN_ID = feedback.LISTEN_ID
 MISSES_KEY = "misses"  # in the exercise's record: the learner's misses of its phrase so far
 MODEL_ON_MISS = 2  # the miss whose feedback brings the model voice note unasked
 WEAK_KEY = "voice_weak_phones"
-DOWNLOAD_FAILED_REPLY = "I couldn't download your voice note 📶 Could you send it again?"
 
 
 class OutcomeKind(StrEnum):
@@ -211,7 +210,9 @@ class VoiceService:
         ident = media_id(message)
         if not ident:
             return VoiceOutcome(
-                OutcomeKind.PROBLEM, feedback.problem_reply(AudioProblem.EMPTY), problem=AudioProblem.EMPTY
+                OutcomeKind.PROBLEM,
+                feedback.problem_reply(AudioProblem.EMPTY, learner.native_language),
+                problem=AudioProblem.EMPTY,
             )
         unset = self._not_configured(learner, message, state)
         if unset is not None:
@@ -224,7 +225,7 @@ class VoiceService:
             )
             return VoiceOutcome(
                 OutcomeKind.UNAVAILABLE,
-                Reply(DOWNLOAD_FAILED_REPLY, reply_to=message.id),
+                feedback.download_failed_reply(learner.native_language, reply_to=message.id),
                 retryable=exc.retryable,
             )
         timings["download"] = time.perf_counter() - started
@@ -239,7 +240,7 @@ class VoiceService:
             logger.info("voice unusable learner=%s wamid=%s problem=%s", learner.id, message.id, prepared)
             return VoiceOutcome(
                 OutcomeKind.PROBLEM,
-                feedback.problem_reply(prepared),
+                feedback.problem_reply(prepared, learner.native_language),
                 audio_key=key,
                 problem=prepared,
                 timings=timings,
@@ -334,7 +335,9 @@ class VoiceService:
             timings[attempt.value] = time.perf_counter() - mark
             approximate = None
             if result.assessment is not None and result.assessment.words:
-                approximate = feedback.assessment_reply(result.assessment, reply_to=message.id)
+                approximate = feedback.assessment_reply(
+                    result.assessment, reply_to=message.id, language=learner.native_language, dialect=dialect
+                )
             return VoiceOutcome(
                 OutcomeKind.TRANSCRIPT,
                 transcript=result.transcript,
@@ -380,7 +383,7 @@ class VoiceService:
         language = learner.native_language
         heard = None if said is None else feedback.heard_else_line(language, said, exercise.text)
         if assessment is None or not assessment.words:
-            text = f"I couldn't make out the words 🤔 Try again, reading: *{exercise.text}*"
+            text = feedback.unclear_text(language, exercise.text)
             reply = Reply(f"{heard}\n\n{text}" if heard else text, reply_to=message.id)
             return VoiceOutcome(
                 OutcomeKind.FEEDBACK, reply, transcript=result.transcript, route=Route.MODAL, audio_key=key
@@ -402,6 +405,7 @@ class VoiceService:
             reply_to=message.id,
             drill=bool(weak),
             language=learner.native_language,
+            dialect=dialect,
             model=voice_id is not None,
             listen=not passed and voice_id is None,  # a failed upload: the button lets them ask again
         )
@@ -456,15 +460,18 @@ class VoiceService:
         """Offer a pronunciation drill (a due ``pron:`` skill, ``phone``, or the learner's weakest phone)
         and remember it as the exercise the next voice note answers. ``None`` when nothing fits."""
         weak = [phone] if phone else list(state.extra.get(WEAK_KEY, ()))
-        drill = next_drill(due_skills, weak, dialect_of(learner))
+        drill = next_drill(due_skills, weak, dialect_of(learner), language=learner.native_language)
         if drill is None:
             return None
         state.extra[STATE_KEY] = drill.to_state()
         return Reply(drill.prompt)
 
-    def start_exercise(self, state: ConversationState, text: str, skill: str = "pron:phrase") -> Reply:
-        """Ask the learner to read ``text`` aloud; the next voice note is scored against it."""
-        drill = Drill(skill, "", "phrase", text, f"🎙️ Record a voice note reading: *{text}*")
+    def start_exercise(
+        self, state: ConversationState, text: str, skill: str = "pron:phrase", language: str = "en"
+    ) -> Reply:
+        """Ask the learner to read ``text`` aloud (in their explanation ``language``); the next voice note
+        is scored against it."""
+        drill = Drill(skill, "", "phrase", text, feedback.read_aloud_prompt(language, text))
         state.extra[STATE_KEY] = drill.to_state()
         return Reply(drill.prompt)
 
@@ -503,11 +510,11 @@ class VoiceService:
             return feedback.no_audio_reply(learner.native_language, exercise.text)
         if button_id == RETRY_ID:
             exercise = exercise_of(state)
-            if exercise is None:
-                return Reply("Send me a voice note whenever you like 🎙️")
-            return Reply(f"🎙️ Go ahead: record *{exercise.text}* again.")
+            phrase = None if exercise is None else exercise.text
+            return feedback.record_again_reply(learner.native_language, phrase)
         if button_id == DRILL_ID:
-            return self.start_drill(learner, state) or Reply("Nothing to drill right now: well done! 🎉")
+            drill = self.start_drill(learner, state)
+            return drill or feedback.nothing_to_drill_reply(learner.native_language)
         return None
 
 

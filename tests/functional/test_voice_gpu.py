@@ -21,7 +21,7 @@ from espaluz.config import Settings
 from espaluz.storage.learners import Learner
 from espaluz.tutor.state import ConversationState
 from espaluz.voice.drills import STATE_KEY
-from espaluz.voice.feedback import RETRY_BUTTON
+from espaluz.voice.feedback import RETRY_ID, retry_button
 from espaluz.voice.scoring import Assessment
 from espaluz.voice.service import OutcomeKind, VoiceService
 from espaluz.voice.transcribers import ModalAssessor
@@ -184,7 +184,7 @@ def test_exercise_through_the_service(graph_emulator: GraphEmulator, tiny: Any, 
     assert outcome.route is not None
     assert outcome.route.value == "modal"
     assert outcome.reply is not None
-    assert outcome.reply.buttons[0] == RETRY_BUTTON
+    assert outcome.reply.buttons[0] == retry_button("en")
     assert outcome.reply.reply_to == "wamid.EX1"
     assert outcome.model_voice_media_id is None  # no model voice note on a first attempt
     listen = [b.id for b in outcome.reply.buttons].count("voice:listen")
@@ -195,7 +195,7 @@ def test_exercise_through_the_service(graph_emulator: GraphEmulator, tiny: Any, 
     assert "pron:r" in outcome.performances
     assert outcome.state_changed
     assert outcome.timings["modal"] > 0
-    retry = service.on_button(RETRY_BUTTON.id, who, state)
+    retry = service.on_button(RETRY_ID, who, state)
     if STATE_KEY in state.extra:
         assert retry is not None
         assert "el perro" in retry.text

@@ -28,7 +28,7 @@ from espaluz.storage.learners import Learner
 from espaluz.tutor.state import ConversationState
 from espaluz.voice import service as voice_service
 from espaluz.voice.drills import STATE_KEY
-from espaluz.voice.feedback import LISTEN_ID, RETRY_BUTTON
+from espaluz.voice.feedback import LISTEN_ID, RETRY_ID, retry_button
 from espaluz.voice.scoring import Vocabulary, score
 from espaluz.voice.service import MISSES_KEY, OutcomeKind, VoiceOutcome, VoiceService, misses_of
 from espaluz.voice.transcribers import ModalAssessor
@@ -126,12 +126,13 @@ class Session:
 
 
 LISTEN_TITLE = {"es": "🔊 Escuchar", "en": "🔊 Listen"}
+RETRY_TITLE = {"es": "🔁 Otra vez", "en": "🔁 Try again"}
 ON_REQUEST_LINE = {
-    "es": "🔊 Toca *Escuchar* para oír cómo suena y después *Try again* para grabarla otra vez.",
+    "es": "🔊 Toca *Escuchar* para oír cómo suena y después *Otra vez* para volver a grabarla.",
     "en": "🔊 Tap *Listen* to hear how it sounds, then *Try again* and record it once more.",
 }
 WITH_MODEL_LINE = {
-    "es": "🔊 Escucha el modelo y después toca *Try again* para grabarla otra vez.",
+    "es": "🔊 Escucha el modelo y después toca *Otra vez* para volver a grabarla.",
     "en": "🔊 Listen to the model, then tap *Try again* and record it once more.",
 }
 
@@ -151,7 +152,9 @@ def test_first_miss_offers_the_button_and_the_second_brings_the_voice_note(
     assert first.kind is OutcomeKind.FEEDBACK
     assert first.reply is not None
     assert delivered(first) == ["text"]
-    assert first.reply.buttons[0] == RETRY_BUTTON
+    assert first.reply.buttons[0] == retry_button(language)
+    assert first.reply.buttons[0].title == RETRY_TITLE[language]
+    assert f"*{RETRY_TITLE[language].removeprefix('🔁 ')}*" in first.reply.text  # the line names that button
     assert (first.reply.buttons[-1].id, first.reply.buttons[-1].title) == (LISTEN_ID, LISTEN_TITLE[language])
     assert first.reply.text.endswith(ON_REQUEST_LINE[language])
     assert uploads(graph_emulator) == base  # no speech synthesis uploaded for nothing
@@ -188,7 +191,7 @@ def test_a_perfect_attempt_brings_no_voice_note_and_no_button(
     assert passed.assessment is not None
     assert {w.level.value for w in passed.assessment.words} == {"good"}
     assert delivered(passed) == ["text"]
-    assert [b.id for b in passed.reply.buttons] == [RETRY_BUTTON.id]
+    assert [b.id for b in passed.reply.buttons] == [RETRY_ID]
     assert "🔊" not in passed.reply.text
     assert uploads(graph_emulator) == base
     assert STATE_KEY not in session.state.extra
@@ -356,7 +359,7 @@ def test_a_three_attempt_drill_through_the_tutor(
     first = answered(worker, graph_emulator)
     assert kinds(first) == ["text"]
     buttons = [(b["reply"]["id"], b["reply"]["title"]) for b in first[0]["interactive"]["action"]["buttons"]]
-    assert buttons[0] == (RETRY_BUTTON.id, RETRY_BUTTON.title)
+    assert buttons[0] == (RETRY_ID, RETRY_TITLE[language])
     assert buttons[-1] == (LISTEN_ID, LISTEN_TITLE[language])
     assert text_of(first[0]).endswith(ON_REQUEST_LINE[language])
 

@@ -14,6 +14,7 @@ from espaluz.voice.scoring import (
     Level,
     Vocabulary,
     _edit_alignment,
+    diagnose,
     expected_for,
     score,
 )
@@ -48,6 +49,31 @@ def test_tap_for_trill_is_diagnosed_with_the_minimal_pair() -> None:
 def test_trill_for_tap_is_diagnosed_the_other_way() -> None:
     result = score(posteriorgram(["p", "e", "r", "o"]), VOC, "pero")
     assert result.words[0].diagnosis == "You made a trill [r]: that is *perro*; *pero* needs a tap [ɾ]."
+
+
+def test_the_diagnosis_in_spanish_comes_from_the_same_phone() -> None:
+    """The stored diagnosis stays English (the Modal JSON keeps its keys); ``substitution`` finds the
+    phone it explains, from which ``diagnose`` writes it in Spanish, with or without a minimal pair
+    (bad input: an unnamed phone, [l], is written as itself)."""
+    word = score(posteriorgram(["p", "e", "ɾ", "o"]), VOC, "perro").words[0]
+    found = word.substitution()
+    assert found is not None
+    position, phone = found
+    assert (position, phone.phone, phone.produced) == (2, "r", "ɾ")
+    assert diagnose(word.text, position, "r", "ɾ", "latam") == word.diagnosis
+    assert diagnose(word.text, position, "r", "ɾ", "latam", "es") == (
+        "Hiciste una *r* suave [ɾ]: eso suena a *pero*; *perro* lleva una *r* fuerte [r]."
+    )
+    assert diagnose("perro", 2, "r", "l", "latam", "es") == (
+        "Hiciste [l]: eso suena a *pelo*; *perro* lleva una *r* fuerte [r]."
+    )
+    assert (
+        diagnose("mesa", 2, "s", "x", "latam", "es")
+        == "En *mesa* hiciste [x] (la *j*); la palabra lleva [s]."
+    )
+    clean = score(posteriorgram(["p", "e", "r", "o"]), VOC, "perro").words[0]
+    assert clean.substitution() is None
+    assert clean.diagnosis is None
 
 
 def test_uncertain_trill_is_fair_not_wrong() -> None:
@@ -106,10 +132,15 @@ def test_stops_for_spirants_are_accepted() -> None:
 
 
 def test_assessment_json_round_trip() -> None:
-    """The Modal boundary: the JSON form rebuilds the same assessment (enums included)."""
+    """The Modal boundary: the JSON form rebuilds the same assessment (enums included), and a word keeps
+    the keys an older deployed app sends (the diagnosis one English string, nothing more)."""
     result = score(posteriorgram(["p", "e", "ɾ", "o"]), VOC, "perro", transcript="perro")
     again = Assessment.from_json(json.loads(json.dumps(result.to_json())))
     assert again == result
+    assert set(result.to_json()["words"][0]) == {
+        "text", "score", "level", "errors", "phones", "start", "end", "stress_expected", "stress_found",
+        "diagnosis",
+    }  # fmt: skip
 
 
 def test_free_speech_uses_the_transcript_and_is_approximate() -> None:

@@ -147,3 +147,36 @@ def test_miss_count_reads_only_a_positive_number() -> None:
     again = ConversationState.from_json(state.to_json())  # the count survives the Redis round trip
     assert misses_of(again) == 1
     assert exercise_of(again) is not None
+
+
+def test_a_spanish_explainer_reads_every_voice_answer_in_spanish(tmp_path: Path) -> None:
+    """The buttons' answers, the drill prompt and the read-aloud prompt follow the learner's explanation
+    language: Spanish for "es", no English sentence in it; English for "en" (covers a learner who taps a
+    button with no exercise open, and a drill with nothing weak to practise)."""
+    voice = service(tmp_path)
+    ana = replace(learner(), native_language="es")
+    tom = learner()
+    state = ConversationState()
+    idle = voice.on_button(RETRY_ID, ana, state)
+    assert idle is not None
+    assert idle.text == "Mándame una nota de voz cuando quieras 🎙️"
+    nothing = voice.on_button(DRILL_ID, ana, ConversationState())
+    assert nothing is not None
+    assert nothing.text.startswith("Ahora no hay ningún sonido que practicar")
+    prompt = voice.start_exercise(state, "el perro", language="es")
+    assert prompt.text == "🎙️ Graba una nota de voz leyendo: *el perro*"
+    again = voice.on_button(RETRY_ID, ana, state)
+    assert again is not None
+    assert again.text == "🎙️ ¡Adelante! Graba otra vez: *el perro*"
+    english = voice.on_button(RETRY_ID, tom, state)
+    assert english is not None
+    assert english.text == "🎙️ Go ahead: record *el perro* again."
+    drill_state = ConversationState(extra={WEAK_KEY: ["r"]})
+    drill = voice.start_drill(ana, drill_state)
+    assert drill is not None
+    assert drill.text.startswith("🎯 Sonido a practicar: una *r* fuerte [r].")
+    assert "Record" not in drill.text
+    assert "Sound drill" not in drill.text
+    english_drill = voice.start_drill(tom, ConversationState(extra={WEAK_KEY: ["r"]}))
+    assert english_drill is not None
+    assert english_drill.text.startswith("🎯 Sound drill: a trill [r].")
