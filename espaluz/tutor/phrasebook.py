@@ -30,7 +30,13 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
+from espaluz.spanish.conjugation import PERSON_PRONOUNS
+from espaluz.spanish.lexicon import Entry as LexiconEntry
+from espaluz.spanish.lexicon import lookup as lexicon_lookup
+from espaluz.spanish.meaning import Meaning, meanings, spanish_for
+from espaluz.spanish.nouns import starts_with_stressed_a
 from espaluz.text import fold, words
+from espaluz.tutor.exercise import TENSE_NAMES
 
 Kind = Literal["say", "mean"]
 Region = Literal["latam", "spain", "rioplatense"]
@@ -300,6 +306,75 @@ def _spanish_form(entry: Entry, query: str) -> str | None:
             if words(re.sub(r"\([^)]*\)", "", part)) == key:
                 return part
     return None
+
+
+_FORM_NAMES = {
+    "plural": ("plural", "plural"),
+    "feminine": ("femenino", "feminine"),
+    "feminine plural": ("femenino plural", "feminine plural"),
+}
+_ONE_WORD = re.compile(r"^(?:to )?[a-zñáéíóúü]+$")
+
+
+def word_text(request: PhraseRequest, *, language: str) -> str | None:
+    """A one-word request the phrasebook lacks, answered from the lexicon (``espaluz.spanish.meaning``):
+    what a Spanish word means, inflected forms included (*mis* is the plural of *mi*, *comemos* is
+    *comer* in the present), or the Spanish for an English word (*dog*: *el perro*). ``None`` when the
+    query is not one word or the lexicon does not know it."""
+    query = request.query
+    if not _ONE_WORD.match(query):
+        return None
+    es = language == "es"
+    if request.kind == "mean":
+        found = meanings(query)
+        if not found:
+            return None
+        if len(found) == 1:
+            what, gloss = _described(found[0], es)
+            return f"📖 *{query}*{f' ({what})' if what else ''}: _{gloss}_"
+        lines = [f"📖 *{query}*:"]
+        for meaning in found:
+            what, gloss = _described(meaning, es)
+            lines.append(f"• {what or f'*{meaning.lemma}*'}: _{gloss}_")
+        return "\n".join(lines)
+    entries = spanish_for(query)
+    if not entries:
+        return None
+    forms = " / ".join(f"*{_dictionary_form(e)}*" for e in entries)
+    english = query.removeprefix("to ")
+    return f"💬 _{english}_ en español: {forms}" if es else f"💬 _{english}_ in Spanish: {forms}"
+
+
+def _described(meaning: Meaning, es: bool) -> tuple[str, str]:
+    """(what the form is, in Spanish for ``es`` or English; its English meaning): *comer*, presente,
+    nosotros / plural de *mi* / *la casa* for a noun / nothing for another word as it is."""
+    glosses: list[str] = []
+    for gloss in meaning.glosses:  # "to be (identity, origin, time)" and "to be" are one meaning here
+        if all(re.sub(r" \(.*", "", gloss) != re.sub(r" \(.*", "", g) for g in glosses):
+            glosses.append(gloss)
+    gloss = ", ".join(glosses[:2])
+    if meaning.pos == "verb":
+        tense = TENSE_NAMES.get(meaning.form, (meaning.form, meaning.form))[0 if es else 1]
+        return f"*{meaning.lemma}*, {tense}, {PERSON_PRONOUNS.get(meaning.person, meaning.person)}", gloss
+    if meaning.form:
+        name = _FORM_NAMES.get(meaning.form, (meaning.form, meaning.form))
+        return (f"{name[0]} de *{meaning.lemma}*" if es else f"{name[1]} of *{meaning.lemma}*"), gloss
+    entry = lexicon_lookup(meaning.lemma, meaning.pos)
+    return (f"*{_dictionary_form(entry)}*" if entry and entry.pos == "noun" else ""), gloss
+
+
+def _dictionary_form(entry: LexiconEntry) -> str:
+    """How a dictionary would give the word: a noun with its article (*el perro, la casa, el agua,
+    el/la estudiante*), an adjective with its feminine (*cansado, cansada*), anything else as it is."""
+    if entry.pos == "adj" and entry.gender not in ("", "="):
+        return f"{entry.lemma}, {entry.gender}"
+    if entry.pos != "noun":
+        return entry.lemma
+    if entry.gender == "mf":
+        return f"el/la {entry.lemma}"
+    if entry.gender == "f" and not starts_with_stressed_a(entry.lemma):
+        return f"la {entry.lemma}"
+    return f"el {entry.lemma}"
 
 
 def miss_text(request: PhraseRequest, *, language: str) -> str:

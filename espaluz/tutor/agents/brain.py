@@ -307,6 +307,9 @@ class TutorBrain:
         if entry is not None:
             body = phrasebook.format_entry(entry, request, language=language, dialect=profile.dialect)
             return BrainAnswer(body, "phrasebook", "other", "engine")
+        word = phrasebook.word_text(request, language=language)
+        if word is not None:  # one word the lexicon knows: as exact and free as the phrasebook
+            return BrainAnswer(word, "phrasebook", "other", "engine")
         if self.llm.available:
             return None
         note = key_note(language)

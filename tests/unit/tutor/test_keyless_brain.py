@@ -91,6 +91,14 @@ def test_a_phrase_the_phrasebook_lacks_is_said_plainly() -> None:
     assert answer.buttons == ()
 
 
+def test_what_a_word_means_is_answered_from_the_lexicon_without_a_key() -> None:
+    """A Spanish learner asks about an inflected word: exact and free, no key note, no buttons."""
+    answer = ask("es", '¿Qué significa "mis"?')
+    assert answer.text == "📖 *mis* (plural de *mi*): _my_"
+    assert answer.key_note is None
+    assert answer.route == "phrasebook"
+
+
 @pytest.mark.parametrize(
     ("language", "short", "more_head", "longer"),
     [

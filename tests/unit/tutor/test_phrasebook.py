@@ -193,3 +193,36 @@ def test_follow_up_texts_are_recognised() -> None:
     )
     assert grammar_notes.follow_up_of("Explícamelo mejor: ¿ser o estar?") == ("explain", "¿ser o estar?")
     assert grammar_notes.follow_up_of("¿ser o estar?") == (None, "¿ser o estar?")
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ('¿Qué significa "mis"?', "es", "📖 *mis* (plural de *mi*): _my_"),
+        ("what does mis mean?", "en", "📖 *mis* (plural of *mi*): _my_"),
+        (
+            "¿qué significa comemos?",
+            "es",
+            "📖 *comemos* (*comer*, presente, nosotros): _to eat, to have lunch_",
+        ),
+        ("¿Qué significa ventana?", "es", "📖 *ventana* (*la ventana*): _window_"),
+        ("how do I say window?", "en", "💬 _window_ in Spanish: *la ventana*"),
+        ("¿cómo se dice angry?", "es", "💬 _angry_ en español: *enfadado, enfadada* / *enojado, enojada*"),
+    ],
+)
+def test_one_word_the_phrasebook_lacks_is_answered_from_the_lexicon(
+    text: str, language: str, expected: str
+) -> None:
+    """Found holding a chat: "¿Qué significa mis?" got "I don't have it" and three unrelated phrases."""
+    request = parse_request(text)
+    assert request is not None
+    assert phrasebook.lookup(request.query) is None
+    assert phrasebook.word_text(request, language=language) == expected
+
+
+def test_the_lexicon_answers_only_one_known_word() -> None:
+    """A phrase, or a word the lexicon lacks, is left to the phrasebook's miss (or the providers)."""
+    for text in ("¿Qué significa xyzzy?", "how do I say the cat is sleeping?"):
+        request = parse_request(text)
+        assert request is not None
+        assert phrasebook.word_text(request, language="es") is None
