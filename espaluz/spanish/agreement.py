@@ -9,7 +9,8 @@ noun breaks the -o/-a pattern: *el problema*, *la mano*, *el agua*):
   possessives (*mis amigo* → *mis amigos*, but *mis libro está* → *mi libro*: a singular verb decides);
 - *el/un* before a feminine noun with a stressed *a-/ha-* (*la agua* → *el agua*; *una águila* is accepted),
   while the adjective stays feminine (*el agua fría*);
-- an adjective right after its noun (*la casa blanco*, *los coches rojas*);
+- an adjective right after its noun, or after one intensifier (*la casa blanco*, *los coches rojas*, *una
+  película muy bueno*), the noun also recognised without its accent after a determiner (*una pelicula*);
 - a predicate adjective after *ser/estar/parecer* (*la casa es bonito*, *las chicas están cansados*, *mi madre
   está contento*), with *no* or an intensifier (*muy, tan, bastante*...) allowed in between.
 
@@ -466,9 +467,14 @@ def _adjective_fix(
 
 
 def _adjective_after(c: Scan, p: _Phrase) -> Iterator[tuple[int, Correction]]:
-    """An adjective right after its noun: *la casa blanco* → *blanca*, *los coches rojas* → *rojos*."""
+    """An adjective right after its noun, or after one intensifier (*la casa blanco* → *blanca*, *los
+    coches rojas* → *rojos*, *una película muy bueno* → *buena*)."""
     at = p.noun_at + 1
-    if not c.joined(p.noun_at) or c.toks[at].text[:1].isupper():
+    if not c.joined(p.noun_at):
+        return
+    if c.low(at) in _BETWEEN_VERB_AND_ADJ and c.joined(at):
+        at += 1
+    if at >= c.n or c.toks[at].text[:1].isupper():
         return
     w = c.low(at)
     adj = adjective_info(w)

@@ -10,7 +10,8 @@ Rules (``Correction.rule``):
   amigo*, *muchos canciones*, *la casa blanco*, *la casa es bonito*, *al playa*); exceptions like *el día*,
   *la mano*, *el agua fría*; unknown nouns by their ending (*un canción*, *el restricción*).
 - ``contraction``: *de el libro* → *del libro*, *a el parque* → *al parque*.
-- ``subject_verb``: *yo tiene* → *tengo*, *ellos va* → *van*, *él hablo* → *habló*.
+- ``subject_verb``: *yo tiene* → *tengo*, *ellos va* → *van*, *él hablo* → *habló*; in a story set in the
+  past by *ayer, anoche...* the present becomes the preterite (*ayer yo va* → *fui*).
 - ``accent`` (in :mod:`espaluz.spanish.diacritics`): diacritic pairs decided by context: *esta* →
   *está*, question words in direct and indirect questions and exclamations (*no sé que hacer* →
   *qué*), *el/él*, *tu/tú*, *si/sí*, *mas/más*, *mi/mí*, *se/sé*, *te/té*, *de/dé*, *aun/aún*.
@@ -56,7 +57,7 @@ from espaluz.spanish.mood_rules import rule_conditional_si, rule_subjunctive
 from espaluz.spanish.nouns import adjective_info, noun_info
 from espaluz.spanish.object_rules import rule_gustar, rule_le_les
 from espaluz.spanish.orthography import strip_accents
-from espaluz.spanish.tense_rules import rule_past_narrative
+from espaluz.spanish.tense_rules import in_past_story, rule_past_narrative
 from espaluz.spanish.usage_rules import ESTAR_TO_SER, rule_personal_a, rule_por_para, rule_ser_estar
 from espaluz.spanish.verb_index import INDEXED_TENSES, Reading, readings
 
@@ -174,6 +175,8 @@ def _rule_subject_verb(c: _Ctx) -> Iterator[tuple[int, Correction]]:
             continue
         verb = verbs[0]
         tenses = [t for t in INDEXED_TENSES if any(r.tense == t and r.verb == verb for r in rs)]
+        if tenses == ["indicative.present"] and in_past_story(c, j):
+            tenses = ["indicative.preterite"]  # "Ayer yo va al cine": the learner meant "fui", not "voy"
         best = _best_form(verb, tenses, persons, form)
         if best is None or best == form:
             continue

@@ -138,14 +138,26 @@ def _noun_table() -> dict[str, NounInfo]:
 def noun_info(word: str, *, guess: bool = False) -> NounInfo | None:
     """Gender/number of a lower-case noun form; ``None`` if unknown.
 
-    With ``guess=True`` an unknown word gets the gender its ending implies (:func:`guess_noun`), marked
-    ``guessed``. Without it only lexicon nouns answer (other rules ask "is this a noun?" and must not be
-    fooled by a guess).
+    With ``guess=True`` a form written without its accent is the lexicon's noun when exactly one noun
+    form matches it (*pelicula* is *película*: learners on a phone drop accents), and any other unknown
+    word gets the gender its ending implies (:func:`guess_noun`), marked ``guessed``. Without it only
+    lexicon nouns as written answer (other rules ask "is this a noun?" and must not be fooled by a guess).
     """
     info = _noun_table().get(word)
     if info is None and guess:
-        return guess_noun(word)
+        return _unaccented_nouns().get(word) or guess_noun(word)
     return info
+
+
+@cache
+def _unaccented_nouns() -> dict[str, NounInfo]:
+    """Noun forms with an accent, by their spelling without it, where that spelling is unambiguous."""
+    found: dict[str, list[NounInfo]] = {}
+    for form, info in _noun_table().items():
+        bare = strip_accents(form)
+        if bare != form and bare not in _noun_table():
+            found.setdefault(bare, []).append(info)
+    return {bare: infos[0] for bare, infos in found.items() if len(infos) == 1}
 
 
 def is_invariant(word: str) -> bool:

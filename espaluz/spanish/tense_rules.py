@@ -121,26 +121,42 @@ def _joined_verb(c: Scan, j: int, end: int) -> int | None:
     return k
 
 
+def _story(c: Scan, sentence: range) -> tuple[int, int, bool] | None:
+    """(first token, last token, lasts a day or less) of the past-time marker that sets ``sentence`` in
+    the past; ``None`` without one, or when another time in it may make a present right (*hoy, ahora,
+    mañana, siempre, cada, todos los días*...)."""
+    lows = [c.low(i) for i in sentence]
+    if any(w in _OTHER_TIME for w in lows) or any(_tomorrow(c, i) for i in sentence):
+        return None
+    if "todos" in lows or "todas" in lows:  # todos los días, todas las semanas
+        return None
+    found = next(((i, m) for i in sentence if (m := _past_marker(c, i)) is not None), None)
+    return None if found is None else (found[0], *found[1])
+
+
+def in_past_story(c: Scan, i: int) -> bool:
+    """Whether token ``i`` comes after a past-time marker of its sentence that nothing else contradicts
+    (*Ayer yo va al cine*: the verb the learner meant is a past one). For other rules' choice of tense."""
+    sentence = next((s for s in _sentences(c) if i in s), None)
+    story = None if sentence is None else _story(c, sentence)
+    return story is not None and story[1] < i
+
+
 def rule_past_narrative(c: Scan) -> Iterator[tuple[int, Correction]]:
     for sentence in _sentences(c):
-        lows = [c.low(i) for i in sentence]
-        if any(w in _OTHER_TIME for w in lows) or any(_tomorrow(c, i) for i in sentence):
+        story = _story(c, sentence)
+        if story is None:
             continue
-        if "todos" in lows or "todas" in lows:  # todos los días, todas las semanas
-            continue
-        found = next(((i, m) for i in sentence if (m := _past_marker(c, i)) is not None), None)
-        if found is None:
-            continue
-        first, (marker, one_day) = found
+        first, marker, one_day = story
         when = c.text[c.toks[first].start : c.toks[marker].end]
         persons: tuple[str, ...] = ()
         done: set[int] = set()
         for i in range(marker + 1, sentence.stop):
             past = _only(c.low(i), PRETERITE)
             if past and not persons:
-                story = {r.person for r in past}
-                if len(story) == 1:
-                    persons = _STORY_PERSONS.get(story.pop(), ())
+                teller = {r.person for r in past}
+                if len(teller) == 1:
+                    persons = _STORY_PERSONS.get(teller.pop(), ())
                 continue
             if not persons or c.low(i) not in _JOINERS:
                 continue

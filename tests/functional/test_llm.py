@@ -230,7 +230,7 @@ def test_no_keys_means_engine_only_and_says_plainly_what_is_missing(servers: Pro
         "Free conversation isn't set up on this server yet; exercises, corrections and the phrasebook work."
     )
     assert answer.text.endswith(answer.key_note)
-    assert "tengo" in answer.text
+    assert "tuve" in answer.text  # "ayer" sets the sentence in the past: tiene -> tuve, not tengo
     for word in ("API_KEY", "GROQ", "ANTHROPIC", "clave"):
         assert word not in answer.text
     assert servers.claude.requests == []

@@ -147,6 +147,19 @@ WRONG_INTERMEDIATE: list[tuple[str, str, set[str]]] = [
         "Yo tengo un perro y si tuviera tiempo lo paseo.",
         {"subject_verb", "conditional_si"},
     ),
+    # a story set in the past (found holding a chat: "ayer yo va" became "voy", "vemos" and "muy bueno"
+    # stayed): the person's fix takes the preterite, then the next action follows it, and an adjective
+    # after an intensifier agrees with a noun written without its accent
+    (
+        "Ayer yo va al cine con mi amiga y vemos una pelicula muy bueno.",
+        "Ayer yo fui al cine con mi amiga y vimos una pelicula muy buena.",
+        {"subject_verb", "past_narrative", "agreement"},
+    ),
+    (
+        "Anoche nosotros va a la fiesta y bailamos mucho.",
+        "Anoche nosotros fuimos a la fiesta y bailamos mucho.",
+        {"subject_verb"},
+    ),
 ]
 
 
