@@ -25,6 +25,7 @@ from functools import cache
 
 from espaluz.spanish import lexicon
 from espaluz.spanish.nouns import plural_of
+from espaluz.spanish.orthography import strip_accents
 from espaluz.spanish.verb_index import readings
 
 _INFLECTING = ("adj", "det", "pron", "num")
@@ -32,7 +33,8 @@ _INFLECTING = ("adj", "det", "pron", "num")
 
 @dataclass(frozen=True, slots=True)
 class Meaning:
-    """``word`` (as asked, lower case) is a form of ``lemma`` (``pos``) meaning ``glosses``.
+    """``word`` (lower case, with its accents even when asked without) is a form of ``lemma`` (``pos``)
+    meaning ``glosses``.
 
     ``form``: "" for the lemma itself, "plural", "feminine", "feminine plural", or a verb tense key
     (``indicative.present``...) with ``person`` (``1s``...)."""
@@ -90,8 +92,11 @@ def _forms() -> dict[str, list[tuple[lexicon.Entry, str]]]:
 
 def meanings(word: str, limit: int = 3) -> list[Meaning]:
     """What ``word`` can be, the lexicon's own forms first, then verb forms; at most ``limit``, each lemma
-    once per part of speech. Empty when the word is unknown."""
+    once per part of speech. A word known only with an accent it lacks is read with it (*pelicula*).
+    Empty when the word is unknown."""
     low = word.strip().lower()
+    if low not in _forms() and not readings(low):
+        low = _unaccented().get(low, low)  # "pelicula": learners on a phone drop accents
     out: list[Meaning] = []
     seen: set[tuple[str, str]] = set()
     for entry, form in _forms().get(low, ()):
@@ -105,6 +110,17 @@ def meanings(word: str, limit: int = 3) -> list[Meaning]:
         seen.add((verb.lemma, "verb"))
         out.append(Meaning(low, verb.lemma, "verb", verb.glosses, reading.tense, reading.person))
     return out[:limit]
+
+
+@cache
+def _unaccented() -> dict[str, str]:
+    """Forms written with an accent, by their spelling without it, where only one form has that spelling."""
+    found: defaultdict[str, set[str]] = defaultdict(set)
+    for form in _forms():
+        bare = strip_accents(form)
+        if bare != form:
+            found[bare].add(form)
+    return {bare: forms.pop() for bare, forms in found.items() if len(forms) == 1}
 
 
 @cache

@@ -329,10 +329,11 @@ def word_text(request: PhraseRequest, *, language: str) -> str | None:
         found = meanings(query)
         if not found:
             return None
+        word = found[0].word  # as it is written: "pelicula" is shown as *película*
         if len(found) == 1:
             what, gloss = _described(found[0], es)
-            return f"📖 *{query}*{f' ({what})' if what else ''}: _{gloss}_"
-        lines = [f"📖 *{query}*:"]
+            return f"📖 *{word}*{f' ({what})' if what else ''}: _{gloss}_"
+        lines = [f"📖 *{word}*:"]
         for meaning in found:
             what, gloss = _described(meaning, es)
             lines.append(f"• {what or f'*{meaning.lemma}*'}: _{gloss}_")

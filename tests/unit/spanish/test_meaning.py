@@ -39,6 +39,14 @@ def test_a_verb_form_names_its_tense_and_person_and_every_verb_it_can_be() -> No
     assert "to eat" in comemos.glosses
 
 
+def test_a_word_written_without_its_accent_is_read_with_it() -> None:
+    """Learners on a phone drop accents: *pelicula* is *película*, shown with its accent; a spelling that
+    is a word of its own stays itself (*esta* is not read as *está*)."""
+    (pelicula,) = meanings("pelicula")
+    assert (pelicula.word, pelicula.lemma) == ("película", "película")
+    assert all(m.word == "esta" for m in meanings("esta"))
+
+
 def test_unknown_and_neuter_words() -> None:
     """No guess for a word the lexicon lacks; *esto* has no derived forms (*estos* is *este*'s plural)."""
     assert meanings("xyzzy") == []

@@ -200,6 +200,7 @@ def test_follow_up_texts_are_recognised() -> None:
     [
         ('¿Qué significa "mis"?', "es", "📖 *mis* (plural de *mi*): _my_"),
         ("what does mis mean?", "en", "📖 *mis* (plural of *mi*): _my_"),
+        ('What does "pelicula" mean?', "en", "📖 *película* (*la película*): _film, movie_"),
         (
             "¿qué significa comemos?",
             "es",
