@@ -134,12 +134,19 @@ def _story(c: Scan, sentence: range) -> tuple[int, int, bool] | None:
     return None if found is None else (found[0], *found[1])
 
 
+_SUBORDINATORS = frozenset(words("que porque cuando si donde mientras aunque como"))
+
+
 def in_past_story(c: Scan, i: int) -> bool:
-    """Whether token ``i`` comes after a past-time marker of its sentence that nothing else contradicts
-    (*Ayer yo va al cine*: the verb the learner meant is a past one). For other rules' choice of tense."""
+    """Whether token ``i`` comes after a past-time marker of its sentence that nothing else contradicts,
+    in the same clause (*Ayer yo va al cine*: the verb the learner meant is a past one; not after *que,
+    porque, cuando...*: *ayer me dijo que yo tiene...* may want *tenía*). For other rules' choice of
+    tense."""
     sentence = next((s for s in _sentences(c) if i in s), None)
     story = None if sentence is None else _story(c, sentence)
-    return story is not None and story[1] < i
+    if story is None or story[1] >= i:
+        return False
+    return not any(c.low(k) in _SUBORDINATORS for k in range(story[1] + 1, i))
 
 
 def rule_past_narrative(c: Scan) -> Iterator[tuple[int, Correction]]:

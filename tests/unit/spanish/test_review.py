@@ -160,6 +160,8 @@ WRONG_INTERMEDIATE: list[tuple[str, str, set[str]]] = [
         "Anoche nosotros fuimos a la fiesta y bailamos mucho.",
         {"subject_verb"},
     ),
+    # ... but not across "que": reported speech may keep the present (or want the imperfect)
+    ("Ayer me dijo que yo tiene que estudiar.", "Ayer me dijo que yo tengo que estudiar.", {"subject_verb"}),
 ]
 
 
