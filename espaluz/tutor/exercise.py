@@ -64,7 +64,14 @@ LEAVE_WORDS = frozenset(
     {"salir", "basta", "dejar", "dejalo", "terminar", "fin", "no quiero", "stop drills",
      "exit", "quit", "leave", "enough", "no more", "no mas"}
 )  # fmt: skip
-HINT_WORDS = frozenset({"pista", "hint", "ayuda", "help", "ayudame", "clue", "una pista"})
+# A learner who says they are lost: inside an exercise that asks for a hint, outside it for the menu.
+CONFUSED_WORDS = frozenset(
+    {"no entiendo", "no lo entiendo", "no entendi", "no comprendo", "no te entiendo", "estoy confundido",
+     "estoy confundida", "que hago", "que tengo que hacer", "como funciona", "i don't understand",
+     "i don’t understand", "i dont understand", "i do not understand", "i'm confused", "im confused",
+     "confused", "what do i do", "what do i have to do", "how does this work", "i'm lost", "im lost"}
+)  # fmt: skip
+HINT_WORDS = frozenset({"pista", "hint", "ayuda", "help", "ayudame", "clue", "una pista"}) | CONFUSED_WORDS
 GIVE_UP_WORDS = frozenset(
     {"no se", "no lo se", "ni idea", "me rindo", "no tengo idea", "i don't know", "i dont know", "idk",
      "no idea", "i give up", "respuesta", "answer", "ver respuesta", "show answer"}

@@ -38,6 +38,9 @@ PRACTICE = frozenset(
      "otro ejercicio", "another", "another one", "quiz"}
 )  # fmt: skip
 MENU = frozenset({"ayuda", "help", "menu", "comandos", "commands", "?"})
+# The leave words that are commands, answered even with no exercise open ("no quiero" or "basta" may be
+# a sentence of the conversation, left to it).
+LEAVE_COMMANDS = frozenset({"salir", "exit", "quit", "leave"})
 
 
 def start_buttons(language: str) -> tuple[Button, ...]:
@@ -141,6 +144,19 @@ def _route(
         return Outcome(
             Reply(_help_text(language, llm_available), buttons=start_buttons(language)), state, "help"
         )
+    if not reply_id and said in exercise.CONFUSED_WORDS:  # "I don't understand": what the tutor can do
+        lead = tr(language, "No pasa nada 🙂", "No problem")
+        body = f"{lead}\n\n{_help_text(language, llm_available)}"
+        return Outcome(Reply(body, buttons=start_buttons(language)), state, "help")
+    if not reply_id and said in LEAVE_COMMANDS:  # "salir" with nothing open
+        body = tr(
+            language,
+            "Vale 🙂 Ahora no tienes ningún ejercicio abierto. Escribe *practicar* cuando quieras, o "
+            "cuéntame algo en español.",
+            "OK. You have no exercise open right now. Write “practicar” whenever you like, or tell me "
+            "something in Spanish.",
+        )
+        return Outcome(Reply(body, buttons=start_buttons(language)), state, "exercise.none")
     if not reply_id and (learner.is_new or _is_greeting(said)):
         return Outcome(
             Reply(_greeting(learner, language), buttons=start_buttons(language)), state, "greeting"

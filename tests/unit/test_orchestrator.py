@@ -291,3 +291,25 @@ def test_an_answer_that_is_also_a_leave_word_is_an_answer() -> None:
     out = chat.say("salir")
     assert out.route == "engine.check"
     assert [a.verdict for a in out.attempts] == ["correct"]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_lost_learner_gets_the_menu_and_a_hint_inside_an_exercise(language: str) -> None:
+    """Found holding a chat: "I do not understand" got "¡Qué interesante! ¿Me cuentas un poco más?", and
+    "salir" with nothing open the same. Covers confusion with and without an exercise, a leave command
+    with nothing to leave, and "no quiero" (a sentence of the conversation, not a command)."""
+    chat = Chat(learner(language=language))
+    lost = chat.say("I do not understand")
+    assert lost.route == "help"
+    assert lost.reply.text.startswith("No pasa nada 🙂")
+    assert "*practicar*" in lost.reply.text
+    nothing = chat.say("Salir")
+    assert nothing.route == "exercise.none"
+    assert nothing.reply.text.startswith("Vale 🙂 Ahora no tienes ningún ejercicio abierto.")
+    assert ("You have no exercise open" in nothing.reply.text) == (language == "en")
+    assert chat.say("no quiero").route == "fallback"
+    chat.say("practicar")
+    assert chat.state.pending is not None
+    hint = chat.say("no entiendo")
+    assert hint.route == "exercise.hint"
+    assert chat.state.pending is not None

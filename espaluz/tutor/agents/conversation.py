@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, Field
 
-from espaluz.llm.guard import as_data
+from espaluz.llm.guard import as_data, language_of
 from espaluz.text import fold
 from espaluz.tutor.agents.base import MAX_INPUT_CHARS, AgentResult, Profile, ask_or_fallback, clipped
 from espaluz.tutor.agents.grammar import engine_correction
@@ -106,20 +106,12 @@ _FOLLOW_UPS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
         ),
     )
 )
-_ENGLISH_WORDS = re.compile(r"\b(?:the|is|are|was|i|you|my|and|have|it|this|what|with|to|of)\b")
-_SPANISH_WORDS = re.compile(
-    r"\b(?:el|la|los|las|es|soy|estoy|y|de|que|en|un|una|mi|yo|tu|me|te|por|para|con|muy|no)\b"
-)
-
-
-def _looks_english(folded: str) -> bool:
-    return len(_ENGLISH_WORDS.findall(folded)) > max(1, len(_SPANISH_WORDS.findall(folded)))
 
 
 def follow_up(text: str, profile: Profile) -> str:
     """A short reaction and a question that keeps the learner writing (no provider needed)."""
     folded = fold(text)
-    if _looks_english(folded):
+    if language_of(text) == "en":  # the tutor's one language guesser (espaluz.llm.guard)
         return tr(
             profile.native_language,
             "¡Escríbeme en español y te corrijo! Por ejemplo: «Hoy estoy contento porque...».",
