@@ -38,9 +38,6 @@ PRACTICE = frozenset(
      "otro ejercicio", "another", "another one", "quiz"}
 )  # fmt: skip
 MENU = frozenset({"ayuda", "help", "menu", "comandos", "commands", "?"})
-# The leave words that are commands, answered even with no exercise open ("no quiero" or "basta" may be
-# a sentence of the conversation, left to it).
-LEAVE_COMMANDS = frozenset({"salir", "exit", "quit", "leave"})
 
 
 def start_buttons(language: str) -> tuple[Button, ...]:
@@ -148,7 +145,7 @@ def _route(
         lead = tr(language, "No pasa nada 🙂", "No problem")
         body = f"{lead}\n\n{_help_text(language, llm_available)}"
         return Outcome(Reply(body, buttons=start_buttons(language)), state, "help")
-    if not reply_id and said in LEAVE_COMMANDS:  # "salir" with nothing open
+    if not reply_id and said in exercise.LEAVE_COMMANDS:  # "salir" with nothing open
         body = tr(
             language,
             "Vale 🙂 Ahora no tienes ningún ejercicio abierto. Escribe *practicar* cuando quieras, o "

@@ -654,6 +654,14 @@ def test_onboarding_never_swallows_a_sentence_and_reads_a_typed_answer(
     chosen = rendered(center.handle(eva, "English please", None, state, now=NOW))
     assert chosen.route == "onboarding.level"
     assert reload(pool, eva.id).native_language == "en"
+    # "salir" leaves an open exercise first; with none open it leaves the questions
+    state = roundtrip(chosen.state)
+    state.pending = PendingDrill("tener", "indicative.present", "1s", ["tengo"], "¿?")
+    assert center.handle(eva, "salir", None, state, now=NOW) is None
+    state.pending = None
+    left = rendered(center.handle(eva, "Salir", None, state, now=NOW))
+    assert left.route == "onboarding.done"
+    assert reload(pool, eva.id).onboarded_at is not None
 
 
 def test_onboarding_resumes_for_a_learner_who_never_finished(

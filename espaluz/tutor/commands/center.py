@@ -52,6 +52,7 @@ from espaluz.tutor.commands import profile as profiles
 from espaluz.tutor.commands import progress as progresses
 from espaluz.tutor.commands.result import CommandResult
 from espaluz.tutor.commands.texts import fold, tr
+from espaluz.tutor.exercise import LEAVE_COMMANDS
 from espaluz.tutor.state import ConversationState
 from espaluz.whatsapp.outgoing import Button, Reply
 
@@ -426,7 +427,8 @@ class CommandCenter:
                 return None
         lang = self._language(learner, raw)
         step = str(raw["step"])
-        if not reply_id and said in onboarding.SKIP_WORDS:
+        leaving = said in LEAVE_COMMANDS and state.pending is None  # "salir": an open exercise goes first
+        if not reply_id and (said in onboarding.SKIP_WORDS or leaving):
             return self._finish_onboarding(learner, state, lang, "")
         try:
             choice = onboarding.parse(step, text, reply_id)
