@@ -71,9 +71,6 @@ CONFUSED_WORDS = frozenset(
      "i don’t understand", "i dont understand", "i do not understand", "i'm confused", "im confused",
      "confused", "what do i do", "what do i have to do", "how does this work", "i'm lost", "im lost"}
 )  # fmt: skip
-# The leave words that are commands, answered even with no exercise open (the onboarding questions are
-# left with them too); "no quiero" or "basta" may be a sentence of the conversation.
-LEAVE_COMMANDS = frozenset({"salir", "exit", "quit", "leave"})
 HINT_WORDS = frozenset({"pista", "hint", "ayuda", "help", "ayudame", "clue", "una pista"}) | CONFUSED_WORDS
 GIVE_UP_WORDS = frozenset(
     {"no se", "no lo se", "ni idea", "me rindo", "no tengo idea", "i don't know", "i dont know", "idk",

@@ -19,7 +19,7 @@ from espaluz.curriculum.course import LESSON_SIZE
 from espaluz.storage.learners import Learner
 from espaluz.tutor import exercise
 from espaluz.tutor.commands.profile import engine_dialect, explanation_language
-from espaluz.tutor.commands.texts import KEYLESS_NOTE, LEVEL_NAMES, fold, inline, tr
+from espaluz.tutor.commands.texts import KEYLESS_NOTE, LEAVE_COMMANDS, LEVEL_NAMES, fold, inline, tr
 from espaluz.tutor.state import ConversationState, PendingDrill
 from espaluz.tutor.turn import Attempt, Outcome
 from espaluz.whatsapp.outgoing import Button, Reply
@@ -145,7 +145,7 @@ def _route(
         lead = tr(language, "No pasa nada 🙂", "No problem")
         body = f"{lead}\n\n{_help_text(language, llm_available)}"
         return Outcome(Reply(body, buttons=start_buttons(language)), state, "help")
-    if not reply_id and said in exercise.LEAVE_COMMANDS:  # "salir" with nothing open
+    if not reply_id and said in LEAVE_COMMANDS:  # "salir" with nothing open
         body = tr(
             language,
             "Vale 🙂 Ahora no tienes ningún ejercicio abierto. Escribe *practicar* cuando quieras, o "

@@ -51,8 +51,7 @@ from espaluz.tutor.commands import onboarding, privacy, profile_menu, pronounce
 from espaluz.tutor.commands import profile as profiles
 from espaluz.tutor.commands import progress as progresses
 from espaluz.tutor.commands.result import CommandResult
-from espaluz.tutor.commands.texts import fold, tr
-from espaluz.tutor.exercise import LEAVE_COMMANDS
+from espaluz.tutor.commands.texts import LEAVE_COMMANDS, fold, tr
 from espaluz.tutor.state import ConversationState
 from espaluz.whatsapp.outgoing import Button, Reply
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from espaluz.text import fold
 
-__all__ = ["KEYLESS_NOTE", "LEVEL_NAMES", "both", "fold", "inline", "tr"]
+__all__ = ["KEYLESS_NOTE", "LEAVE_COMMANDS", "LEVEL_NAMES", "both", "fold", "inline", "tr"]
 
 # What a learner reads where an answer would need an AI provider this server has no key for: one plain
 # sentence, no setting names (operators find those in the log and in ``espaluz dev``'s banner).
@@ -18,6 +18,11 @@ KEYLESS_NOTE = {
     "en": "Free conversation isn't set up on this server yet; exercises, corrections and the phrasebook "
     "work.",
 }
+
+# The words that leave something open, as commands: an exercise, or the onboarding questions when no
+# exercise is open (``tutor.exercise.LEAVE_WORDS`` holds more, only while an exercise waits: "no quiero"
+# or "basta" may otherwise be a sentence of the conversation).
+LEAVE_COMMANDS = frozenset({"salir", "exit", "quit", "leave"})
 
 LEVEL_NAMES: dict[str, tuple[str, str]] = {
     "A1": ("Principiante", "Beginner"),
