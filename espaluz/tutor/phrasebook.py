@@ -16,6 +16,9 @@ What a caller must know:
   miss (``None``), never a guess from a distant entry. :func:`suggest` gives near keys for a miss.
 - :func:`parse_request` only recognises an explicit request ("how do I say X", "cómo se dice X",
   "qué significa X", "what does X mean", "translate X"); any other text gives ``None``.
+- :func:`word_text` answers a one-word request the phrasebook lacks from the lexicon
+  (``espaluz.spanish.meaning``): a Spanish word through its forms (*mis*, *comemos*, *pelicula*), or the
+  Spanish for an English word; ``None`` when the lexicon does not know it either.
 - The data loads once per process (over 500 entries, a few tens of milliseconds); a miss scans every
   key with a bounded edit distance (about a millisecond).
 """

@@ -296,9 +296,9 @@ class TutorBrain:
         return answer
 
     def _phrase(self, profile: Profile, text: str) -> BrainAnswer | None:
-        """A "how do I say ...?" answered from the phrasebook: exact, instant and free, so it comes first
-        even with providers. A phrase it lacks goes on to the providers; without them, the learner is told
-        what the phrasebook has near it."""
+        """A "how do I say ...?" answered from the phrasebook, or for one word from the lexicon: exact,
+        instant and free, so it comes first even with providers. A phrase neither has goes on to the
+        providers; without them, the learner is told what the phrasebook has near it."""
         request = phrasebook.parse_request(text)
         if request is None:
             return None

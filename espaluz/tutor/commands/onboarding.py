@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from espaluz.llm.guard import language_of
 from espaluz.text import words
 from espaluz.tutor.commands import level as levels
 from espaluz.tutor.commands import profile as profiles
@@ -150,8 +151,8 @@ def _language_in_words(said: str) -> str | None:
 
 
 def _level_in_sentence(said: str) -> str | None:
-    """A level word inside a short message ("I'm a beginner", "creo que soy principiante"): the longest
-    phrase found as whole words wins, so "quick test" is not read as a level."""
+    """A level word inside a short message ("I'm a beginner", "creo que soy principiante", "quiero hacer
+    el test"), matched as whole words; when several match, the longest phrase decides."""
     if not said or len(said.split()) > _LEVEL_IN_SENTENCE:
         return None
     padded = f" {said} "
@@ -168,8 +169,6 @@ def free_message(text: str) -> bool:
 def written_language(text: str) -> str | None:
     """``"en"`` when ``text`` is a free message written in English (``espaluz.llm.guard.language_of``,
     the tutor's one language guesser), else None (see the module docstring for why not Spanish)."""
-    from espaluz.llm.guard import language_of
-
     return "en" if free_message(text) and language_of(text) == "en" else None
 
 
