@@ -69,14 +69,8 @@ class LocalAudioStore:
 
     def save(self, learner_id: UUID, wamid: str, data: bytes) -> str:
         key = audio_key(learner_id, wamid)
-        path = self.root / key
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(data)
-        now = self.clock()
-        os.utime(tmp, (now, now))
-        tmp.replace(path)
-        self.purge(now)
+        self.put(key, data)
+        self.purge(self.clock())
         return key
 
     def load(self, key: str) -> bytes:
